@@ -1,0 +1,23 @@
+"""Exceptions shared across modules, each mapped to an exit code or to
+one mapping's failure by the caller."""
+
+
+class ConfigError(Exception):
+    """Bad configuration or usage: exit code 2, one line on stderr."""
+
+
+class SchemaError(ConfigError):
+    """The database schema is missing or not at the latest revision."""
+
+
+class SourceError(Exception):
+    """The API could not deliver a page; this mapping fails this pass."""
+
+
+class FatalSourceError(SourceError):
+    """Retrying cannot help (410 Gone, rejected credentials, a query the
+    API refuses): the operator has to change something."""
+
+
+class SampleError(SourceError):
+    """The API returned a sample that cannot be stored as it is."""

@@ -1,0 +1,133 @@
+"""Every option of ceilometer-export, declared once.
+
+``list_opts()`` is the single source for registration (``service.py``) and
+for ``oslo-config-generator`` (the ``oslo.config.opts`` entry point).
+Mapping sections (``[mapping:NAME]``) have dynamic names and are described in
+``mappings.py``; they are validated there, not registered here.
+"""
+
+import copy
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+CEILOMETER_OPTS = [
+    cfg.StrOpt('endpoint_override',
+               help='Ceilometer API base URL (without /v2). When empty the '
+                    'endpoint of service type "metering" is taken from the '
+                    'Keystone catalog.'),
+    cfg.IntOpt('page_size', default=1000, min=1,
+               help='The "limit" sent with every sample request. The API '
+                    'has no pagination and silently caps un-limited '
+                    'requests at 100, so a limit is always sent.'),
+    cfg.StrOpt('query_mode', default='auto',
+               choices=[('auto', 'complex when GET /v2/capabilities '
+                                 'reports samples:query:complex'),
+                        ('complex', 'POST /v2/query/samples, keyset paging '
+                                    'on (timestamp, message_id)'),
+                        ('simple', 'GET /v2/meters/{name} over time '
+                                   'windows split until they fit a page')],
+               help='How samples are read from the API.'),
+    cfg.IntOpt('max_retries', default=5, min=0,
+               help='Retries of one API request after a 5xx, a timeout, a '
+                    'dropped connection or an unreadable body. After them '
+                    'the mapping fails for this pass; the others go on.'),
+    cfg.FloatOpt('retry_delay', default=1.0, min=0,
+                 help='First backoff delay in seconds; doubled per retry, '
+                      'with jitter, up to max_retry_delay.'),
+    cfg.FloatOpt('max_retry_delay', default=30.0, min=0,
+                 help='Cap of the backoff delay in seconds.'),
+]
+
+DATABASE_OPTS = [
+    cfg.StrOpt('connection', secret=True,
+               default='sqlite:///ceilometer-export.sqlite',
+               help='SQLAlchemy URL of the target database: '
+                    'sqlite:///PATH, postgresql+psycopg2://USER:PASS@HOST/DB '
+                    'or mysql+pymysql://USER:PASS@HOST/DB (postgresql:// '
+                    'and mysql:// mean the same drivers).'),
+]
+
+EXPORT_OPTS = [
+    cfg.IntOpt('poll_interval', default=60, min=1,
+               help='Seconds between the starts of two export passes (the '
+                    'blueprint\'s "query loop delay").'),
+    cfg.IntOpt('lookback', default=600, min=0,
+               help='Seconds re-read behind the checkpoint on every pass, '
+                    'to catch samples that reach Ceilometer late. The '
+                    'upsert makes the overlap harmless.'),
+    cfg.StrOpt('start_time',
+               help='ISO 8601 time where a new checkpoint starts (an offset '
+                    'is converted to UTC). Empty: the oldest sample.'),
+]
+
+DIMENSIONS_OPTS = [
+    cfg.ListOpt('include', default=['*'],
+                help='Shell-style patterns of metadata keys that become '
+                     'dimensions.'),
+    cfg.ListOpt('exclude', default=[],
+                help='Shell-style patterns of metadata keys that never '
+                     'become dimensions (applied after include).'),
+    cfg.IntOpt('max_value_length', default=255, min=1, max=512,
+               help='Longer values (in characters) are not dimensions; '
+                    'they stay in samples.resource_metadata only.'),
+]
+
+COORDINATION_OPTS = [
+    cfg.StrOpt('backend_url', secret=True,
+               help='tooz URL used to share mappings between several '
+                    'workers. Empty: a single worker. Not implemented in '
+                    'this release: a non-empty value is refused.'),
+]
+
+CREDENTIALS_EXTRA_OPTS = [
+    cfg.StrOpt('region_name', help='Region of the metering endpoint.'),
+    cfg.StrOpt('interface', default='public',
+               choices=('public', 'internal', 'admin'),
+               help='Catalog interface of the metering endpoint.'),
+]
+
+# The sections whose options belong to this project: an option there that
+# is not declared is a configuration error, never silently ignored.
+STRICT_GROUPS = {
+    'ceilometer': CEILOMETER_OPTS,
+    'database': DATABASE_OPTS,
+    'export': EXPORT_OPTS,
+    'dimensions': DIMENSIONS_OPTS,
+    'coordination': COORDINATION_OPTS,
+}
+
+CREDENTIALS_GROUP = 'service_credentials'
+
+
+def _credentials_opts():
+    # The password plugin's options are listed so that the sample config
+    # shows the usual ones; the plugin actually loaded follows auth_type.
+    auth = (ks_loading.get_auth_common_conf_options()
+            + ks_loading.get_auth_plugin_conf_options('password'))
+    unique = {o.dest: o for o in auth}
+    session = ks_loading.get_session_conf_options()
+    return (list(unique.values()) + copy.deepcopy(session)
+            + CREDENTIALS_EXTRA_OPTS)
+
+
+def list_opts():
+    """Options by group, for registration and oslo-config-generator."""
+    return [
+        ('ceilometer', CEILOMETER_OPTS),
+        ('database', DATABASE_OPTS),
+        ('export', EXPORT_OPTS),
+        ('dimensions', DIMENSIONS_OPTS),
+        ('coordination', COORDINATION_OPTS),
+        (CREDENTIALS_GROUP, _credentials_opts()),
+    ]
+
+
+def all_option_names(group):
+    """Names (and deprecated names) accepted in a strict group."""
+    names = set()
+    for opt in STRICT_GROUPS[group]:
+        names.add(opt.dest)
+        names.update(d.name for d in opt.deprecated_opts if d.name)
+    return names
+

@@ -1,0 +1,104 @@
+"""Per (mapping, meter) export positions.
+
+A checkpoint only moves forward: the UPDATE carries the comparison, so a
+re-read of the lookback window, or a second writer holding an older
+position, can never move it back.
+"""
+
+import dataclasses
+
+import sqlalchemy as sa
+
+from ceilometer_export.store import schema
+from ceilometer_export import timeutil
+
+_T = schema.export_checkpoints
+# Bounded so a long API error body cannot bloat the table or a status
+# screen; the full text is in the log.
+_MAX_ERROR_LENGTH = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    mapping: str
+    meter: str
+    last_timestamp: object
+    last_message_id: object
+    query_fingerprint: object
+    samples_exported: int
+    last_success_at: object
+    last_error: object
+    updated_at: object
+
+    @property
+    def position(self):
+        if self.last_timestamp is None:
+            return None
+        return (self.last_timestamp, self.last_message_id or '')
+
+
+def _where(mapping, meter):
+    return sa.and_(_T.c.mapping == mapping, _T.c.meter == meter)
+
+
+def get(connection, mapping, meter):
+    row = connection.execute(
+        sa.select(_T).where(_where(mapping, meter))).mappings().first()
+    return Checkpoint(**row) if row else None
+
+
+def list_all(connection):
+    rows = connection.execute(
+        sa.select(_T).order_by(_T.c.mapping, _T.c.meter)).mappings()
+    return [Checkpoint(**r) for r in rows]
+
+
+def ensure(connection, mapping, meter, fingerprint):
+    """Create the checkpoint, or restart it when the query changed.
+
+    Returns 'new', 'reset' or 'kept'.
+    """
+    current = get(connection, mapping, meter)
+    now = timeutil.utcnow()
+    if current is None:
+        connection.execute(sa.insert(_T).values(
+            mapping=mapping, meter=meter, query_fingerprint=fingerprint,
+            samples_exported=0, updated_at=now))
+        return 'new'
+    if current.query_fingerprint == fingerprint:
+        return 'kept'
+    connection.execute(sa.update(_T).where(_where(mapping, meter)).values(
+        last_timestamp=None, last_message_id=None,
+        query_fingerprint=fingerprint, updated_at=now))
+    return 'reset'
+
+
+def advance(connection, mapping, meter, position, new_rows):
+    """Move forward to position (timestamp, message_id) if it is ahead."""
+    timestamp, message_id = position
+    ahead = sa.or_(
+        _T.c.last_timestamp.is_(None),
+        _T.c.last_timestamp < timestamp,
+        sa.and_(_T.c.last_timestamp == timestamp,
+                sa.func.coalesce(_T.c.last_message_id, '') < message_id))
+    now = timeutil.utcnow()
+    connection.execute(sa.update(_T).where(_where(mapping, meter), ahead)
+                       .values(last_timestamp=timestamp,
+                               last_message_id=message_id))
+    count(connection, mapping, meter, new_rows, now)
+
+
+def count(connection, mapping, meter, new_rows, now=None):
+    connection.execute(sa.update(_T).where(_where(mapping, meter)).values(
+        samples_exported=_T.c.samples_exported + new_rows,
+        updated_at=now or timeutil.utcnow()))
+
+
+def record_result(connection, mapping, meter, error=None):
+    now = timeutil.utcnow()
+    values = {'updated_at': now,
+              'last_error': error[:_MAX_ERROR_LENGTH] if error else None}
+    if error is None:
+        values['last_success_at'] = now
+    connection.execute(
+        sa.update(_T).where(_where(mapping, meter)).values(**values))

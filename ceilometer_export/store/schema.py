@@ -1,0 +1,77 @@
+"""The tables of the target database, as the code reads and writes them.
+
+Column types are chosen so that data stays exact on every backend:
+DOUBLE (never FLOAT) for volumes and microsecond DATETIME(6) on MySQL.
+The migrations under ``migrations/`` create the same shape; a functional
+test compares the two.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
+
+MESSAGE_ID_LENGTH = 128
+NAME_LENGTH = 255
+DIMENSION_KEY_LENGTH = 255
+# Bounded so that the (key, value) index fits MySQL's 3072-byte key limit
+# in utf8mb4; [dimensions] max_value_length cannot exceed it.
+DIMENSION_VALUE_LENGTH = 512
+SET_ID_LENGTH = 64
+
+
+def timestamp_type():
+    """Naive UTC with microseconds on every backend."""
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
+
+
+def json_type():
+    return sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
+
+
+metadata = sa.MetaData()
+
+samples = sa.Table(
+    'samples', metadata,
+    sa.Column('message_id', sa.String(MESSAGE_ID_LENGTH), primary_key=True),
+    sa.Column('counter_name', sa.String(NAME_LENGTH), nullable=False),
+    sa.Column('counter_type', sa.String(NAME_LENGTH)),
+    sa.Column('counter_unit', sa.String(NAME_LENGTH)),
+    sa.Column('counter_volume', sa.Double()),
+    sa.Column('project_id', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('resource_id', sa.String(NAME_LENGTH), nullable=False),
+    sa.Column('user_id', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('source', sa.String(NAME_LENGTH)),
+    sa.Column('timestamp', timestamp_type(), nullable=False),
+    sa.Column('recorded_at', timestamp_type()),
+    sa.Column('resource_metadata', json_type()),
+    sa.Column('dimension_set_id', sa.CHAR(SET_ID_LENGTH), nullable=True),
+    sa.Index('ix_samples_counter_name_timestamp', 'counter_name',
+             'timestamp'),
+    sa.Index('ix_samples_resource_id', 'resource_id'),
+    sa.Index('ix_samples_project_id', 'project_id'),
+    sa.Index('ix_samples_dimension_set_id', 'dimension_set_id'),
+)
+
+dimensions = sa.Table(
+    'dimensions', metadata,
+    sa.Column('set_id', sa.CHAR(SET_ID_LENGTH), primary_key=True),
+    sa.Column('key', sa.String(DIMENSION_KEY_LENGTH), primary_key=True),
+    sa.Column('value', sa.String(DIMENSION_VALUE_LENGTH), nullable=False),
+    sa.Index('ix_dimensions_key_value', 'key', 'value'),
+)
+
+export_checkpoints = sa.Table(
+    'export_checkpoints', metadata,
+    sa.Column('mapping', sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column('meter', sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column('last_timestamp', timestamp_type()),
+    sa.Column('last_message_id', sa.String(MESSAGE_ID_LENGTH)),
+    sa.Column('query_fingerprint', sa.CHAR(SET_ID_LENGTH)),
+    sa.Column('samples_exported', sa.BigInteger, nullable=False,
+              server_default='0'),
+    sa.Column('last_success_at', timestamp_type()),
+    sa.Column('last_error', sa.Text),
+    sa.Column('updated_at', timestamp_type()),
+)
+
