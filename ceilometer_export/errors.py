@@ -21,3 +21,11 @@ class FatalSourceError(SourceError):
 
 class SampleError(SourceError):
     """The API returned a sample that cannot be stored as it is."""
+
+
+class Interrupted(Exception):
+    """A stop was requested while waiting (SIGTERM/SIGINT)."""
+
+
+class StoreError(Exception):
+    """The target database failed; the mapping fails this pass."""

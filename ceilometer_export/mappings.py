@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import re
+import warnings
 
 OPTIONS = ('query', 'meters')
 DISCOVER = '*'
@@ -166,7 +167,11 @@ _CONVERTERS = {'integer': int, 'float': float, 'boolean': _to_bool,
 def _literal(value):
     """The server's untyped metadata conversion: ast.literal_eval or raw."""
     try:
-        result = ast.literal_eval(value)
+        # Odd text such as '"\\d"' makes the compiler warn; the value is
+        # still evaluated the same way, so keep start-up output clean.
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            result = ast.literal_eval(value)
     except Exception:   # SyntaxError, ValueError, RecursionError, ...
         return value
     if isinstance(result, (bool, int, float, str)):
@@ -193,12 +198,13 @@ def _typed_value(value, type_, part, where):
 
 def _parse_constraint(part, where):
     field, op, value, type_ = _split_part(part, where)
-    key = _cli_key(field, part, where)
+    shown = part.strip()
+    key = _cli_key(field, shown, where)
     if key.startswith('metadata.'):
-        typed = _typed_value(value, type_, part, where)
+        typed = _typed_value(value, type_, shown, where)
     else:
         typed = value   # the server ignores q.type on non-metadata fields
-    return Constraint(part.strip(), field, op, value, type_, key, typed)
+    return Constraint(shown, field, op, value, type_, key, typed)
 
 
 def _check_repeated(constraints, where):
@@ -278,6 +284,9 @@ def _finite_float(text):
     return value
 
 
+_TOO_DEEP = 'the JSON filter is nested too deeply'
+
+
 def _load_json(text, where):
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates,
@@ -286,8 +295,10 @@ def _load_json(text, where):
     except json.JSONDecodeError as exc:
         _fail(where, 'not valid JSON: %s (line %d column %d)'
                      % (exc.msg, exc.lineno, exc.colno))
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:
         _fail(where, 'not valid JSON: %s' % (exc,))
+    except RecursionError:
+        _fail(where, _TOO_DEEP)
 
 
 def _single_key(node, path, where, what):
@@ -390,12 +401,23 @@ def _parse_json(text, where):
     try:
         return tree, _check_expr(tree, '', where)
     except RecursionError:
-        _fail(where, 'the JSON filter is nested too deeply')
+        _fail(where, _TOO_DEEP)
 
 
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
+
+def _canonical_constraint(item):
+    if not item.is_metadata:
+        # The server ignores q.type here and compares strings.
+        return [item.key, item.op, 'str', item.value]
+    # The Python type of a metadata value selects the server's typed
+    # metadata table, so it is part of the meaning; datetime stays a string
+    # in a complex filter but is a different type in a simple query.
+    kind = 'datetime' if item.type == 'datetime' else type(item.typed).__name__
+    return [item.key, item.op, kind, item.typed]
+
 
 class FilterQuery:
     """A validated mapping filter; build it with parse_filter()."""
@@ -439,18 +461,10 @@ class FilterQuery:
     def _canonical_form(self):
         if self.is_json:
             return ['json', self._canonical]
-        # Constraints are ANDed and a field cannot repeat with '=', so the
-        # order is irrelevant.  The Python type of a metadata value selects
-        # the server's typed metadata table, so it is part of the meaning.
-        items = []
-        for item in self.constraints:
-            if item.is_metadata:
-                kind = item.type if item.type == 'datetime' else \
-                    type(item.typed).__name__
-                items.append([item.key, item.op, kind, item.typed])
-            else:
-                items.append([item.key, item.op, 'str', item.value])
-        return ['cli', sorted(items, key=lambda i: json.dumps(i))]
+        # Constraints are ANDed (a field cannot repeat with '='), so their
+        # order does not matter.
+        items = [_canonical_constraint(item) for item in self.constraints]
+        return ['cli', sorted(items, key=json.dumps)]
 
     def fingerprint(self):
         """sha256 hex of a canonical form of the query."""
@@ -507,9 +521,10 @@ def _check_options(section, options):
         if option in OPTIONS:
             continue
         hint = difflib.get_close_matches(option, OPTIONS, n=1)
-        extra = " (did you mean '%s'?)" % hint[0] if hint else ''
-        raise MappingError("%s: unknown option '%s'%s; valid options: %s"
-                           % (section, option, extra, ', '.join(OPTIONS)))
+        extra = "; did you mean '%s'?" % hint[0] if hint else ''
+        raise MappingError('%s %s: unknown option (known: %s%s)'
+                           % (section, option, ', '.join(sorted(OPTIONS)),
+                              extra))
 
 
 def _option_text(section, options, option):

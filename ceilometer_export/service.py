@@ -70,8 +70,16 @@ def load_settings(conf):
         raise errors.ConfigError(
             '[coordination] backend_url: coordination between several '
             'workers is not implemented in this release; leave it empty')
-    return Settings(conf=conf, mappings=_mappings(sections),
-                    start_time=_start_time(conf))
+    found = _mappings(sections)
+    if conf.ceilometer.query_mode == 'simple':
+        for mapping in found:
+            try:
+                mapping.query.simple_q()
+            except mappings.MappingError as exc:
+                raise errors.ConfigError(
+                    '%s (with [ceilometer] query_mode = simple)' % exc
+                ) from None
+    return Settings(conf=conf, mappings=found, start_time=_start_time(conf))
 
 
 def _oslo_message(exc):

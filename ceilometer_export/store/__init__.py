@@ -6,6 +6,8 @@ checkpoint that covers it, so a crash at any instant leaves rows and
 position consistent.
 """
 
+import functools
+
 import sqlalchemy as sa
 
 from ceilometer_export import dimensions
@@ -14,11 +16,27 @@ from ceilometer_export.store import checkpoints
 from ceilometer_export.store import dialects
 from ceilometer_export.store import engine as engine_mod
 from ceilometer_export.store import migration
+from ceilometer_export.store import rollup
 from ceilometer_export.store import schema
 
 _SAMPLE_UPDATE = [c.name for c in schema.samples.columns
                   if c.name != 'message_id']
 _ID_CHUNK = 1000
+
+
+def _database_errors(method):
+    """SQLAlchemy failures as StoreError, without the statement's
+    parameters (a page of samples) in the message."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.SQLAlchemyError as exc:
+            detail = getattr(exc, 'orig', None) or exc
+            first_line = (str(detail).strip().splitlines() or [''])[0]
+            raise errors.StoreError('database %s: %s: %s' % (
+                self.safe_url, type(detail).__name__, first_line)) from None
+    return wrapper
 
 
 class Store(object):
@@ -40,9 +58,11 @@ class Store(object):
         self.engine.dispose()
 
     # Schema ---------------------------------------------------------------
+    @_database_errors
     def upgrade(self):
         return migration.upgrade(self.engine)
 
+    @_database_errors
     def check_schema(self):
         """Refuse to work on a database that is not at the latest schema."""
         with self.engine.connect() as conn:
@@ -55,41 +75,52 @@ class Store(object):
                 % (self.safe_url, current or '(none)', head))
 
     # Checkpoints ----------------------------------------------------------
-    def start_pair(self, mapping, meter, fingerprint):
-        """Checkpoint of a pair, created or reset when the query changed.
-
-        Returns (Checkpoint, 'new'|'reset'|'kept').
-        """
+    @_database_errors
+    def start_pair(self, mapping, meter, fingerprint, reset=True):
+        """Checkpoint of a pair, created, or reset when the query changed
+        (unless ``reset`` is false). Returns (Checkpoint, 'new'|'reset'|
+        'kept'|'changed')."""
         with self.engine.begin() as conn:
-            state = checkpoints.ensure(conn, mapping, meter, fingerprint)
+            state = checkpoints.ensure(conn, mapping, meter, fingerprint,
+                                       reset)
             return checkpoints.get(conn, mapping, meter), state
 
+    @_database_errors
     def checkpoints(self):
         with self.engine.connect() as conn:
             return checkpoints.list_all(conn)
 
+    @_database_errors
     def record_result(self, mapping, meter, error=None):
         with self.engine.begin() as conn:
             checkpoints.record_result(conn, mapping, meter, error)
 
     # Data -----------------------------------------------------------------
+    @_database_errors
     def write_page(self, mapping, meter, rows, advance=True):
         """Upsert a page of samples; move the checkpoint to its last row.
 
         ``rows`` are sample dicts with the ``samples`` columns (without
         dimension_set_id). Returns the number of samples that were new.
+        The hourly rollup of every bucket the page touches, before and
+        after, is recomputed in the same transaction.
         """
         if not rows:
             return 0
         samples, dim_rows = self._prepare(rows)
         with self.engine.begin() as conn:
-            known = self._existing_ids(conn, [s['message_id']
-                                              for s in samples])
+            rollup.lock(conn, {s['counter_name'] for s in samples})
             if dim_rows:
                 dialects.upsert(conn, schema.dimensions, dim_rows,
                                 keys=('set_id', 'key'))
+            known = self._existing_ids(conn, [s['message_id']
+                                              for s in samples])
             dialects.upsert(conn, schema.samples, samples,
                             keys=('message_id',), update=_SAMPLE_UPDATE)
+            # Old buckets too: an upsert can move a sample to another
+            # hour (or meter), which must then lose it.
+            rollup.refresh(conn, rollup.buckets_of(known.values())
+                           | rollup.buckets_of(_bucket_keys(samples)))
             new = len(samples) - len(known)
             if advance:
                 last = max(samples, key=_position)
@@ -116,14 +147,119 @@ class Store(object):
 
     @staticmethod
     def _existing_ids(conn, ids):
-        found = set()
-        col = schema.samples.c.message_id
+        """{message_id: (counter_name, timestamp)} of the stored rows.
+
+        Read FOR UPDATE (ignored by SQLite, which is already locked by
+        ``rollup.lock``) so that no other writer changes them before this
+        transaction has refreshed their buckets.
+        """
+        found = {}
+        cols = schema.samples.c
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start:start + _ID_CHUNK]
-            found.update(conn.execute(
-                sa.select(col).where(col.in_(chunk))).scalars())
+            query = sa.select(cols.message_id, cols.counter_name,
+                              cols.timestamp).where(
+                cols.message_id.in_(chunk)).with_for_update()
+            found.update((r[0], (r[1], r[2])) for r in conn.execute(query))
         return found
+
+    # Dimension sets ------------------------------------------------------
+    @_database_errors
+    def rebuild_dimensions(self, batch=1000):
+        """Recompute every sample's dimension set under the current
+        [dimensions] filter, e.g. after changing include/exclude.
+
+        Batched per meter in time order, one transaction per batch,
+        idempotent (a second run changes nothing), so it can be
+        interrupted and run again. Then deletes the dimension sets no
+        sample uses any more.
+        The rollup of every touched bucket is refreshed with the batch.
+        Run it with the exporter stopped: a daemon still running with the
+        old filter would keep writing old-style sets.
+        Returns {'samples': seen, 'changed': n, 'dimension_rows_deleted':
+        m}.
+        """
+        seen = changed = 0
+        for meter in self._meters():
+            # In time order, so that a batch touches few rollup buckets.
+            position = None
+            while True:
+                with self.engine.begin() as conn:
+                    rollup.lock(conn, [meter])
+                    rows = self._sample_batch(conn, meter, position, batch)
+                    if not rows:
+                        break
+                    changed += self._rebuild_batch(conn, rows)
+                seen += len(rows)
+                position = (rows[-1].timestamp, rows[-1].message_id)
+        with self.engine.begin() as conn:
+            deleted = _delete_unused_sets(conn)
+        return {'samples': seen, 'changed': changed,
+                'dimension_rows_deleted': deleted}
+
+    def _meters(self):
+        col = schema.samples.c.counter_name
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(col).distinct().order_by(
+                col)).scalars())
+
+    @staticmethod
+    def _sample_batch(conn, meter, position, batch):
+        """Keyset page on (timestamp, message_id) within one meter, along
+        the (counter_name, timestamp) index."""
+        cols = schema.samples.c
+        query = sa.select(cols.message_id, cols.counter_name,
+                          cols.timestamp, cols.resource_metadata,
+                          cols.dimension_set_id).where(
+            cols.counter_name == meter).order_by(
+            cols.timestamp, cols.message_id).limit(batch).with_for_update()
+        if position is not None:
+            ts, message_id = position
+            query = query.where(cols.timestamp >= ts, sa.or_(
+                cols.timestamp > ts, cols.message_id > message_id))
+        return conn.execute(query).all()
+
+    def _rebuild_batch(self, conn, rows):
+        """Re-point the rows whose set changed; returns how many did."""
+        moves = {}
+        dim_rows = {}
+        buckets = set()
+        for row in rows:
+            pairs = dimensions.extract(row.resource_metadata,
+                                       self.dim_filter)
+            new_id = dimensions.set_id(pairs)
+            if new_id == row.dimension_set_id:
+                continue
+            moves.setdefault(new_id, []).append(row.message_id)
+            buckets |= rollup.buckets_of([(row.counter_name,
+                                           row.timestamp)])
+            for key, value in pairs:
+                dim_rows[(new_id, key)] = {'set_id': new_id, 'key': key,
+                                           'value': value}
+        if dim_rows:
+            dialects.upsert(conn, schema.dimensions, list(dim_rows.values()),
+                            keys=('set_id', 'key'))
+        col = schema.samples.c
+        for new_id, ids in moves.items():
+            # One UPDATE per distinct set: most samples share a few sets.
+            conn.execute(sa.update(schema.samples).where(
+                col.message_id.in_(ids)).values(dimension_set_id=new_id))
+        rollup.refresh(conn, buckets)
+        return sum(len(ids) for ids in moves.values())
 
 
 def _position(sample):
     return (sample['timestamp'], sample['message_id'])
+
+
+def _bucket_keys(samples):
+    return [(s['counter_name'], s['timestamp']) for s in samples]
+
+
+def _delete_unused_sets(conn):
+    """Delete the dimension rows of sets no sample points at; one
+    statement, so a set re-used meanwhile by a writer is kept."""
+    dims = schema.dimensions
+    smp = schema.samples
+    used = sa.exists().where(smp.c.dimension_set_id == dims.c.set_id)
+    return conn.execute(sa.delete(dims).where(~used)).rowcount

@@ -53,10 +53,11 @@ def list_all(connection):
     return [Checkpoint(**r) for r in rows]
 
 
-def ensure(connection, mapping, meter, fingerprint):
+def ensure(connection, mapping, meter, fingerprint, reset=True):
     """Create the checkpoint, or restart it when the query changed.
 
-    Returns 'new', 'reset' or 'kept'.
+    Returns 'new', 'reset', 'kept', or 'changed' (query changed, reset
+    not allowed).
     """
     current = get(connection, mapping, meter)
     now = timeutil.utcnow()
@@ -67,6 +68,8 @@ def ensure(connection, mapping, meter, fingerprint):
         return 'new'
     if current.query_fingerprint == fingerprint:
         return 'kept'
+    if not reset:
+        return 'changed'
     connection.execute(sa.update(_T).where(_where(mapping, meter)).values(
         last_timestamp=None, last_message_id=None,
         query_fingerprint=fingerprint, updated_at=now))

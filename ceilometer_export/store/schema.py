@@ -75,3 +75,28 @@ export_checkpoints = sa.Table(
     sa.Column('updated_at', timestamp_type()),
 )
 
+
+# The hourly rollup of samples (see store/rollup.py), so that long-range
+# dashboards do not scan raw samples. One row per (meter, resource,
+# project, user, source, dimension set, hour): the columns every stats
+# filter and groupby can use. project/user/source/dimension_set_id are
+# NULLable, which no portable unique key handles, hence the surrogate id;
+# uniqueness comes from the rollup recomputing whole buckets with GROUP BY.
+samples_hourly = sa.Table(
+    'samples_hourly', metadata,
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+              primary_key=True, autoincrement=True),
+    sa.Column('counter_name', sa.String(NAME_LENGTH), nullable=False),
+    sa.Column('resource_id', sa.String(NAME_LENGTH), nullable=False),
+    sa.Column('project_id', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('user_id', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('source', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('dimension_set_id', sa.CHAR(SET_ID_LENGTH), nullable=True),
+    sa.Column('hour', timestamp_type(), nullable=False),
+    sa.Column('count', sa.BigInteger, nullable=False),
+    sa.Column('sum', sa.Double()),
+    sa.Column('min', sa.Double()),
+    sa.Column('max', sa.Double()),
+    sa.Index('ix_samples_hourly_counter_name_hour', 'counter_name', 'hour'),
+    sa.Index('ix_samples_hourly_dimension_set_id', 'dimension_set_id'),
+)

@@ -1,0 +1,89 @@
+"""ceilometer-export: the polling daemon, or one pass with --once."""
+
+import signal
+import sys
+import threading
+
+from oslo_config import cfg
+from oslo_log import log
+
+from ceilometer_export import cmd
+from ceilometer_export import errors
+from ceilometer_export import service
+from ceilometer_export import source as source_mod
+from ceilometer_export import store as store_mod
+from ceilometer_export import timeutil
+from ceilometer_export import worker as worker_mod
+
+LOG = log.getLogger(__name__)
+PROG = 'ceilometer-export'
+
+CLI_OPTS = [
+    cfg.BoolOpt('once', default=False,
+                help='Run one pass over every mapping until caught up, then '
+                     'exit (0: all mappings succeeded, 1: some failed).'),
+    cfg.StrOpt('since', metavar='ISO8601',
+               help='Also export from this time on (idempotent backfill), '
+                    'then go on as usual. An offset is converted to UTC.'),
+    cfg.StrOpt('until', metavar='ISO8601',
+               help='With --since and --once: export only [since, until) '
+                    'and leave the live checkpoints alone.'),
+    cfg.MultiStrOpt('mapping', metavar='NAME',
+                    help='Restrict the run to this [mapping:NAME] '
+                         '(repeatable).'),
+]
+
+
+def _backfill(conf):
+    def parse(name):
+        try:
+            value = getattr(conf, name)
+            return value and timeutil.parse_user(value)
+        except ValueError as exc:
+            raise errors.ConfigError('--%s: %s' % (name, exc)) from None
+    since, until = parse('since'), parse('until')
+    if until and not (since and conf.once):
+        raise errors.ConfigError('--until requires --since and --once')
+    if until and until <= since:
+        raise errors.ConfigError('--until must be later than --since')
+    return worker_mod.Backfill(since=since or None, until=until or None)
+
+
+def _build(argv, stop):
+    conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
+    settings = service.load_settings(conf)
+    mappings = service.select_mappings(settings, conf.mapping)
+    backfill = _backfill(conf)
+    store = store_mod.Store.from_conf(conf)
+    store.check_schema()
+    source = source_mod.Source(conf, wait=stop.wait)
+    worker = worker_mod.Worker(source, store, stop, conf.export.lookback,
+                               settings.start_time)
+    return conf, mappings, backfill, worker
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    stop = threading.Event()
+    try:
+        conf, mappings, backfill, worker = _build(argv, stop)
+    except errors.ConfigError as exc:
+        return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
+    except errors.StoreError as exc:
+        return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
+
+    def request_stop(signum, frame):
+        # The current page is finished and committed before exiting.
+        LOG.info('signal %d received: stopping after the current page',
+                 signum)
+        stop.set()
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    if conf.once:
+        ok = worker.run_pass(mappings, backfill)
+        return cmd.EXIT_OK if ok else cmd.EXIT_FAILED
+    LOG.info('exporting %d mappings every %d s', len(mappings),
+             conf.export.poll_interval)
+    worker.run_forever(mappings, conf.export.poll_interval, backfill)
+    return cmd.EXIT_OK

@@ -1,0 +1,176 @@
+"""The Ceilometer v2 API through keystoneauth1 and python-ceilometerclient.
+
+Every call is retried with capped exponential backoff and jitter when
+retrying can help (5xx, 429, timeouts, dropped connections, unreadable
+bodies) and raised as FatalSourceError at once when it cannot (410 Gone,
+credentials rejected after keystoneauth's own re-authentication, a request
+the API refuses). The client object is built lazily and rebuilt after a
+failure, because its constructor already talks to the API.
+"""
+
+import json
+import random
+import urllib.parse
+
+from ceilometerclient import client as cc_client
+from ceilometerclient import exc as cc_exc
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import loading as ks_loading
+from oslo_log import log
+import requests
+
+from ceilometer_export import errors
+from ceilometer_export import opts
+
+LOG = log.getLogger(__name__)
+
+_RETRIABLE_STATUS = frozenset((429, 500, 502, 503, 504))
+_FATAL_HINTS = {
+    401: 'credentials rejected after re-authentication: check '
+         '[service_credentials]',
+    403: 'access refused: the user needs a role that may read every '
+         'project (admin)',
+    410: 'this cloud stores telemetry in Gnocchi, the Ceilometer v2 sample '
+         'API is disabled (410 Gone)',
+    501: 'not implemented by this Ceilometer storage driver (set [ceilometer] '
+         'query_mode = simple if the complex query API is missing)',
+}
+
+
+def load_session(conf):
+    """A keystoneauth1 session from [service_credentials]; no network I/O.
+
+    Raises ConfigError when the auth options are incomplete.
+    """
+    group = opts.CREDENTIALS_GROUP
+    try:
+        auth = ks_loading.load_auth_from_conf_options(conf, group)
+        if auth is None:
+            raise errors.ConfigError(
+                '[%s] auth_type: required (e.g. password, v2password, '
+                'token, none)' % group)
+        return ks_loading.load_session_from_conf_options(conf, group,
+                                                         auth=auth)
+    except (ks_exc.MissingRequiredOptions,
+            ks_exc.NoMatchingPlugin) as exc:
+        raise errors.ConfigError('[%s] %s' % (group, exc)) from None
+
+
+class ApiClient(object):
+
+    def __init__(self, conf, wait, session=None):
+        self._conf = conf
+        self._wait = wait
+        self._session = session or load_session(conf)
+        self._client = None
+
+    # Calls ----------------------------------------------------------------
+    def capabilities(self):
+        return self._call('GET /v2/capabilities', lambda c: c.capabilities
+                          .get().to_dict())
+
+    def meter_names(self, limit, q=None):
+        meters = self._call('GET /v2/meters?unique=True',
+                            lambda c: c.meters.list(q=q, unique=True,
+                                                    limit=limit))
+        return [m.name for m in meters]
+
+    def query_samples(self, filter_expr, limit):
+        orderby = [{'timestamp': 'asc'}, {'message_id': 'asc'}]
+        return self._call('POST /v2/query/samples', lambda c: [
+            s.to_dict() for s in c.query_samples.query(
+                filter=json.dumps(filter_expr), orderby=json.dumps(orderby),
+                limit=limit)])
+
+    def list_samples(self, meter, q, limit):
+        # The client puts the name in the path unquoted.
+        name = urllib.parse.quote(meter, safe='')
+        return self._call('GET /v2/meters/%s' % name, lambda c: [
+            s.to_dict() for s in c.samples.list(meter_name=name, q=q,
+                                                limit=limit)])
+
+    def first_timestamp(self, meter, q):
+        name = urllib.parse.quote(meter, safe='')
+        stats = self._call('GET /v2/meters/%s/statistics' % name,
+                           lambda c: c.statistics.list(name, q=q))
+        return stats[0].duration_start if stats else None
+
+    # Machinery ------------------------------------------------------------
+    def _build(self):
+        section = self._conf[opts.CREDENTIALS_GROUP]
+        kwargs = {'session': self._session, 'service_type': 'metering',
+                  'interface': section.interface}
+        if section.region_name:
+            kwargs['region_name'] = section.region_name
+        if self._conf.ceilometer.endpoint_override:
+            kwargs['endpoint_override'] = \
+                self._conf.ceilometer.endpoint_override
+        return cc_client.get_client('2', **kwargs)
+
+    def _call(self, what, request):
+        retries = self._conf.ceilometer.max_retries
+        for attempt in range(retries + 1):
+            try:
+                if self._client is None:
+                    self._client = self._build()
+                return request(self._client)
+            except Exception as exc:
+                failure = classify(what, exc)
+            self._client = None
+            if isinstance(failure, errors.FatalSourceError) \
+                    or attempt == retries:
+                raise failure
+            delay = self._backoff(attempt)
+            LOG.warning('%s; retry %d of %d in %.1f s', failure,
+                        attempt + 1, retries, delay)
+            if self._wait(delay):
+                raise errors.Interrupted(str(failure))
+
+    def _backoff(self, attempt):
+        section = self._conf.ceilometer
+        cap = min(section.max_retry_delay, section.retry_delay * 2 ** attempt)
+        # Jitter keeps several workers from retrying in lock-step.
+        return cap * random.uniform(0.5, 1.0)
+
+
+def classify(what, exc):
+    """The SourceError (fatal or retriable) for an exception of a call."""
+    if isinstance(exc, cc_exc.HTTPException):
+        return _http_failure(what, exc.code, _faultstring(exc.details))
+    if isinstance(exc, ks_exc.HttpError):
+        return _http_failure(what, exc.http_status, exc.message)
+    if isinstance(exc, (ks_exc.EndpointNotFound, ks_exc.NoMatchingPlugin)):
+        return errors.FatalSourceError(
+            '%s: no "metering" endpoint in the catalog (%s); set '
+            '[ceilometer] endpoint_override' % (what, exc))
+    if isinstance(exc, (ks_exc.ConnectionError, ks_exc.DiscoveryFailure,
+                        requests.RequestException)):
+        return errors.SourceError('%s: %s: %s'
+                                  % (what, type(exc).__name__, exc))
+    if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
+        # Non-JSON or truncated bodies surface as these from the client.
+        return errors.SourceError('%s: unreadable API response (%s: %s)'
+                                  % (what, type(exc).__name__, exc))
+    raise exc
+
+
+def _http_failure(what, status, detail):
+    text = '%s: HTTP %s%s' % (what, status, ': %s' % detail if detail else '')
+    if status in _RETRIABLE_STATUS or status is None:
+        return errors.SourceError(text)
+    if status == 404:
+        # Unknown meters are 200 []; a 404 on a list means an empty or
+        # broken body from something between us and the API.
+        return errors.SourceError(text + ' (empty or unexpected response)')
+    hint = _FATAL_HINTS.get(status, 'the API refused the request')
+    return errors.FatalSourceError('%s (%s)' % (text, hint))
+
+
+def _faultstring(details):
+    if isinstance(details, dict):
+        inner = details.get('error_message') or details.get('error')
+        if isinstance(inner, dict):
+            return inner.get('faultstring') or inner.get('message')
+        if inner:
+            return str(inner)
+    return None

@@ -1,0 +1,145 @@
+"""The export loop: which pairs to export, from where, and when.
+
+Knows neither HTTP nor SQL: it drives a ``source`` (pages of rows) and a
+``store`` (checkpoints and transactional page writes), and isolates
+failures so that one broken mapping never stops the others.
+"""
+
+import dataclasses
+import datetime
+import time
+
+from oslo_log import log
+
+from ceilometer_export import errors
+from ceilometer_export import timeutil
+
+LOG = log.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class PairResult:
+    new: int = 0
+    read: int = 0
+    position: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Backfill:
+    """--since/--until: where a pass starts, and whether it is a
+    side range that must not touch the live checkpoints."""
+    since: object = None
+    until: object = None
+
+    @property
+    def range_only(self):
+        return self.until is not None
+
+
+class Worker(object):
+
+    def __init__(self, source, store, stop, lookback=0, start_time=None):
+        self.source = source
+        self.store = store
+        self.stop = stop
+        self.lookback = datetime.timedelta(seconds=lookback)
+        self.start_time = start_time
+
+    def run_forever(self, mappings, interval, backfill=Backfill()):
+        """Pass after pass, each starting ``interval`` seconds after the
+        previous one started, until stop is set."""
+        while not self.stop.is_set():
+            started = time.monotonic()
+            self.run_pass(mappings, backfill)
+            backfill = Backfill()
+            remaining = interval - (time.monotonic() - started)
+            if remaining > 0:
+                self.stop.wait(remaining)
+
+    def run_pass(self, mappings, backfill=Backfill()):
+        """Export every mapping until caught up; True when all succeeded."""
+        ok = True
+        for mapping in mappings:
+            if self.stop.is_set():
+                break
+            ok = self._run_mapping(mapping, backfill) and ok
+        return ok
+
+    def _run_mapping(self, mapping, backfill):
+        started = time.monotonic()
+        totals = PairResult()
+        positions = []
+        try:
+            meters = self.source.meters(mapping)
+            for meter in meters:
+                if self.stop.is_set():
+                    break
+                result = self._run_pair(mapping, meter, backfill)
+                totals.new += result.new
+                totals.read += result.read
+                positions.append(result.position)
+        except errors.Interrupted:
+            LOG.info('mapping %s: stopped on request', mapping.name)
+            return True
+        except (errors.SourceError, errors.StoreError) as exc:
+            LOG.error('mapping %s failed this pass: %s', mapping.name, exc)
+            return False
+        LOG.info('mapping %s: %d new samples (%d read) from %d meters in '
+                 '%.1f s, lag %s', mapping.name, totals.new, totals.read,
+                 len(positions), time.monotonic() - started,
+                 _lag(positions))
+        return True
+
+    def _run_pair(self, mapping, meter, backfill):
+        checkpoint, state = self.store.start_pair(
+            mapping.name, meter, mapping.query.fingerprint(),
+            reset=not backfill.range_only)
+        if state == 'reset':
+            LOG.warning('mapping %s meter %s: the query changed, exporting '
+                        'again from %s', mapping.name, meter,
+                        self.start_time or 'the oldest sample')
+            checkpoint = None
+        result = PairResult(position=checkpoint and checkpoint.position)
+        try:
+            self._copy(mapping, meter, self._lower(checkpoint, backfill),
+                       backfill, result)
+        except errors.SourceError as exc:
+            self.store.record_result(mapping.name, meter, error=str(exc))
+            if isinstance(exc, errors.SampleError):
+                # One bad sample blocks only its own meter.
+                LOG.error('mapping %s meter %s: %s', mapping.name, meter, exc)
+                return result
+            raise
+        self.store.record_result(mapping.name, meter)
+        return result
+
+    def _copy(self, mapping, meter, lower, backfill, result):
+        for rows in self.source.pages(mapping, meter, lower, backfill.until):
+            result.new += self.store.write_page(
+                mapping.name, meter, rows, advance=not backfill.range_only)
+            result.read += len(rows)
+            last = (rows[-1]['timestamp'], rows[-1]['message_id'])
+            if not backfill.range_only:
+                result.position = max(result.position or last, last)
+            if self.stop.is_set():
+                raise errors.Interrupted()
+
+    def _lower(self, checkpoint, backfill):
+        """Where a pair's pass starts reading (None: the oldest sample)."""
+        if backfill.range_only:
+            return backfill.since
+        resume = None
+        if checkpoint is not None and checkpoint.position is not None:
+            resume = checkpoint.position[0] - self.lookback
+        if resume is None:
+            return backfill.since or self.start_time
+        # A backfill never skips what lies between it and the checkpoint.
+        return min(resume, backfill.since) if backfill.since else resume
+
+
+def _lag(positions):
+    known = [p[0] for p in positions if p]
+    if not known:
+        return 'unknown (nothing exported yet)'
+    seconds = (timeutil.utcnow() - min(known)).total_seconds()
+    return '%.0f s' % max(seconds, 0)
