@@ -130,4 +130,3 @@ def all_option_names(group):
         names.add(opt.dest)
         names.update(d.name for d in opt.deprecated_opts if d.name)
     return names
-

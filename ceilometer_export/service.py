@@ -34,6 +34,11 @@ class Settings:
 def new_conf(cli_opts=()):
     conf = cfg.ConfigOpts()
     log.register_options(conf)
+    # stdout belongs to the commands' output (status, stats, json); under
+    # systemd both streams reach the journal anyway.
+    log.set_defaults(default_log_levels=log.get_default_log_levels()
+                     + ['alembic=WARN'])
+    conf.set_default('use_stderr', True)
     for group, group_opts in opts.list_opts():
         if group != opts.CREDENTIALS_GROUP:
             conf.register_opts(group_opts, group=group)

@@ -119,6 +119,8 @@ class Worker(object):
                 mapping.name, meter, rows, advance=not backfill.range_only)
             result.read += len(rows)
             last = (rows[-1]['timestamp'], rows[-1]['message_id'])
+            LOG.debug('mapping %s meter %s: %d samples written up to %s',
+                      mapping.name, meter, len(rows), last[0].isoformat())
             if not backfill.range_only:
                 result.position = max(result.position or last, last)
             if self.stop.is_set():

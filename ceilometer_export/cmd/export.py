@@ -1,5 +1,6 @@
 """ceilometer-export: the polling daemon, or one pass with --once."""
 
+import logging
 import signal
 import sys
 import threading
@@ -79,6 +80,8 @@ def main(argv=None):
         stop.set()
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    # Options marked secret (passwords, the database URL) print as ****.
+    conf.log_opt_values(LOG, logging.DEBUG)
 
     if conf.once:
         ok = worker.run_pass(mappings, backfill)

@@ -48,11 +48,12 @@ def _row(raw, meter, api_key):
         'resource_id': field('resource_id', _text),
         'counter_volume': field('counter_volume', _volume),
         'timestamp': field('timestamp', timeutil.parse_api),
-        'recorded_at': field('recorded_at', _optional, check=timeutil.parse_api),
+        'recorded_at': field('recorded_at', _optional,
+                             parse=timeutil.parse_api),
         'resource_metadata': field('resource_metadata', _metadata),
     }
     for name in _NAME_FIELDS:
-        row[name] = field(name, _optional, check=_text)
+        row[name] = field(name, _optional, parse=_text)
     if row['counter_name'] != meter:
         raise _bad(ident, meter, api_key('counter_name'),
                    'the API returned meter %r for a request on %r'
@@ -73,8 +74,8 @@ def _text(value, limit=schema.NAME_LENGTH):
     return value
 
 
-def _optional(value, check):
-    return None if value is None else check(value)
+def _optional(value, parse):
+    return None if value is None else parse(value)
 
 
 def _volume(value):
