@@ -18,6 +18,9 @@ class DimensionFilter:
     include: tuple = ('*',)
     exclude: tuple = ()
     max_value_length: int = 255
+    # Metadata keys repeat on every sample: each is matched once.
+    _keys: dict = dataclasses.field(default_factory=dict, compare=False,
+                                    repr=False)
 
     @classmethod
     def from_conf(cls, conf):
@@ -26,11 +29,17 @@ class DimensionFilter:
                    max_value_length=conf.dimensions.max_value_length)
 
     def accepts(self, key, value):
-        return (len(key) <= schema.DIMENSION_KEY_LENGTH
-                and len(value) <= self.max_value_length
+        return len(value) <= self.max_value_length and self._key_ok(key)
+
+    def _key_ok(self, key):
+        known = self._keys.get(key)
+        if known is None:
+            known = self._keys[key] = (
+                len(key) <= schema.DIMENSION_KEY_LENGTH
                 and any(fnmatch.fnmatchcase(key, p) for p in self.include)
                 and not any(fnmatch.fnmatchcase(key, p)
                             for p in self.exclude))
+        return known
 
 
 def extract(resource_metadata, dim_filter):

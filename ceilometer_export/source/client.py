@@ -78,7 +78,7 @@ class ApiClient(object):
     def query_samples(self, filter_expr, limit):
         orderby = [{'timestamp': 'asc'}, {'message_id': 'asc'}]
         return self._call('POST /v2/query/samples', lambda c: [
-            s.to_dict() for s in c.query_samples.query(
+            _json(s) for s in c.query_samples.query(
                 filter=json.dumps(filter_expr), orderby=json.dumps(orderby),
                 limit=limit)])
 
@@ -86,7 +86,7 @@ class ApiClient(object):
         # The client puts the name in the path unquoted.
         name = urllib.parse.quote(meter, safe='')
         return self._call('GET /v2/meters/%s' % name, lambda c: [
-            s.to_dict() for s in c.samples.list(meter_name=name, q=q,
+            _json(s) for s in c.samples.list(meter_name=name, q=q,
                                                 limit=limit)])
 
     def first_timestamp(self, meter, q):
@@ -131,6 +131,12 @@ class ApiClient(object):
         cap = min(section.max_retry_delay, section.retry_delay * 2 ** attempt)
         # Jitter keeps several workers from retrying in lock-step.
         return cap * random.uniform(0.5, 1.0)
+
+
+def _json(resource):
+    # The parsed JSON the client wraps. to_dict() deep-copies it, which
+    # costs more than all the rest of a page's parsing; the body is ours.
+    return resource._info
 
 
 def classify(what, exc):

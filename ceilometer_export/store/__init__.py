@@ -134,16 +134,17 @@ class Store(object):
         # The API can return one message_id twice (Ceilometer does not
         # enforce uniqueness); one statement may not touch a row twice.
         by_id = {}
-        dim_rows = {}
+        sets = {}
         for row in rows:
             pairs = dimensions.extract(row.get('resource_metadata'),
                                        self.dim_filter)
-            set_id = dimensions.set_id(pairs)
-            by_id[row['message_id']] = dict(row, dimension_set_id=set_id)
-            for key, value in pairs:
-                dim_rows[(set_id, key)] = {'set_id': set_id, 'key': key,
-                                           'value': value}
-        return list(by_id.values()), list(dim_rows.values())
+            if pairs not in sets:
+                sets[pairs] = dimensions.set_id(pairs)
+            by_id[row['message_id']] = dict(row,
+                                            dimension_set_id=sets[pairs])
+        dim_rows = [{'set_id': set_id, 'key': key, 'value': value}
+                    for pairs, set_id in sets.items() for key, value in pairs]
+        return list(by_id.values()), dim_rows
 
     @staticmethod
     def _existing_ids(conn, ids):

@@ -1,42 +1,44 @@
 """The only place that knows SQL dialects: set-based upserts.
 
-One multi-row ``INSERT .. ON CONFLICT`` / ``ON DUPLICATE KEY UPDATE`` per
-chunk: a single statement and round trip, instead of the row-by-row
-executemany that some driver/dialect pairs fall back to silently.
+The statement is built without values and executed with a list of rows,
+so SQLAlchemy compiles it once and batches the rows into multi-row
+INSERTs: "insertmanyvalues" on PostgreSQL (which psycopg2 only gets with a
+RETURNING clause; without one it silently goes row by row), PyMySQL's own
+executemany rewriting on MySQL, and sqlite3's executemany.
 """
 
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
-# Keeps every statement under SQLite's and PostgreSQL's bound-parameter
-# limits (32766 and 65535) for tables of up to 30 columns.
-_ROWS_PER_STATEMENT = 1000
+_ROWS_PER_CALL = 1000
 
 
-def _on_conflict_insert(module):
-    def build(table, rows, keys, update):
-        stmt = module.insert(table).values(rows)
-        if not update:
-            return stmt.on_conflict_do_nothing(index_elements=keys)
-        return stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: stmt.excluded[c] for c in update})
+def _on_conflict_insert(module, returning):
+    def build(table, keys, update):
+        stmt = module.insert(table)
+        if update:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys,
+                set_={c: stmt.excluded[c] for c in update})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        return stmt.returning(table.c[keys[0]]) if returning else stmt
     return build
 
 
-def _mysql_insert(table, rows, keys, update):
-    stmt = mysql.insert(table).values(rows)
+def _mysql_insert(table, keys, update):
+    stmt = mysql.insert(table)
     # With nothing to update, re-assigning a key column is MySQL's
-    # portable "do nothing" (INSERT IGNORE would also hide real errors).
+    # "do nothing" (INSERT IGNORE would also hide real errors).
     columns = update or keys[:1]
     return stmt.on_duplicate_key_update(
         {c: stmt.inserted[c] for c in columns})
 
 
 _BUILDERS = {
-    'postgresql': _on_conflict_insert(postgresql),
-    'sqlite': _on_conflict_insert(sqlite),
+    'postgresql': _on_conflict_insert(postgresql, returning=True),
+    'sqlite': _on_conflict_insert(sqlite, returning=False),
     'mysql': _mysql_insert,
     'mariadb': _mysql_insert,
 }
@@ -45,7 +47,7 @@ _BUILDERS = {
 def upsert(connection, table, rows, keys, update=()):
     """Insert rows; on a key conflict update ``update`` columns (or keep
     the existing row when ``update`` is empty)."""
-    build = _BUILDERS[connection.dialect.name]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start:start + _ROWS_PER_STATEMENT]
-        connection.execute(build(table, chunk, list(keys), list(update)))
+    stmt = _BUILDERS[connection.dialect.name](table, list(keys),
+                                              list(update))
+    for start in range(0, len(rows), _ROWS_PER_CALL):
+        connection.execute(stmt, rows[start:start + _ROWS_PER_CALL]).close()
