@@ -1,0 +1,132 @@
+"""The loop's decisions, with in-memory stand-ins for source and store."""
+
+import dataclasses
+import datetime
+import threading
+
+from ceilometer_export import errors
+from ceilometer_export.store import checkpoints
+from ceilometer_export import worker as worker_mod
+
+T = datetime.datetime(2024, 1, 1, 12, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeQuery:
+    text: str = ''
+
+    def fingerprint(self):
+        return 'fp-' + self.text
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeMapping:
+    name: str
+    meters: tuple = ('cpu_util',)
+    query: FakeQuery = FakeQuery()
+
+
+class FakeSource(object):
+    def __init__(self, fail=()):
+        self.fail = set(fail)
+        self.reads = []
+
+    def meters(self, mapping):
+        return list(mapping.meters)
+
+    def pages(self, mapping, meter, lower, end=None):
+        self.reads.append((mapping.name, meter, lower, end))
+        if mapping.name in self.fail:
+            raise errors.SourceError('HTTP 503')
+        return iter([[{'timestamp': T, 'message_id': 'm1'}]])
+
+
+class FakeStore(object):
+    def __init__(self, positions=None):
+        self.positions = positions or {}
+        self.results = {}
+
+    def start_pair(self, mapping, meter, fingerprint, reset=True):
+        pos = self.positions.get((mapping, meter))
+        cp = checkpoints.Checkpoint(mapping, meter, pos and pos[0],
+                                    pos and pos[1], fingerprint, 0, None,
+                                    None, None)
+        return cp, 'kept'
+
+    def write_page(self, mapping, meter, rows, advance=True):
+        return len(rows)
+
+    def record_result(self, mapping, meter, error=None):
+        self.results[(mapping, meter)] = error
+
+
+def _worker(source, store, **kw):
+    return worker_mod.Worker(source, store, threading.Event(), **kw)
+
+
+def test_resume_reads_lookback_behind_checkpoint():
+    source = FakeSource()
+    store = FakeStore({('a', 'cpu_util'): (T, 'm0')})
+    assert _worker(source, store, lookback=600).run_pass([FakeMapping('a')])
+    assert source.reads == [('a', 'cpu_util',
+                             T - datetime.timedelta(minutes=10), None)]
+
+
+def test_new_pair_starts_at_start_time_or_since():
+    start = datetime.datetime(2023, 1, 1)
+    source = FakeSource()
+    _worker(source, FakeStore(), start_time=start).run_pass(
+        [FakeMapping('a')])
+    since = datetime.datetime(2023, 6, 1)
+    _worker(source, FakeStore(), start_time=start).run_pass(
+        [FakeMapping('a')], worker_mod.Backfill(since=since))
+    assert [r[2] for r in source.reads] == [start, since]
+
+
+def test_since_never_skips_behind_checkpoint():
+    source = FakeSource()
+    store = FakeStore({('a', 'cpu_util'): (T, 'm0')})
+    later = T + datetime.timedelta(days=3)
+    _worker(source, store).run_pass([FakeMapping('a')],
+                                    worker_mod.Backfill(since=later))
+    assert source.reads[0][2] == T
+
+
+def test_until_reads_only_the_range():
+    source = FakeSource()
+    store = FakeStore({('a', 'cpu_util'): (T, 'm0')})
+    since, until = datetime.datetime(2023, 1, 1), datetime.datetime(2023, 2, 1)
+    _worker(source, store, lookback=600).run_pass(
+        [FakeMapping('a')], worker_mod.Backfill(since=since, until=until))
+    assert source.reads == [('a', 'cpu_util', since, until)]
+
+
+def test_failing_mapping_does_not_stop_the_others():
+    source = FakeSource(fail={'bad'})
+    store = FakeStore()
+    ok = _worker(source, store).run_pass(
+        [FakeMapping('bad'), FakeMapping('good')])
+    assert ok is False
+    assert store.results == {('bad', 'cpu_util'): 'HTTP 503',
+                             ('good', 'cpu_util'): None}
+
+
+def test_passes_start_on_a_fixed_schedule(monkeypatch):
+    clock = [100.0]
+    waits = []
+    worker = _worker(FakeSource(), FakeStore())
+
+    def slow_pass(mappings, backfill):
+        clock[0] += 7.0     # each pass takes 7 s
+        return True
+
+    def wait(seconds):
+        waits.append(seconds)
+        clock[0] += seconds
+        if len(waits) == 3:
+            worker.stop.set()
+    monkeypatch.setattr(worker_mod.time, 'monotonic', lambda: clock[0])
+    monkeypatch.setattr(worker, 'run_pass', slow_pass)
+    monkeypatch.setattr(worker.stop, 'wait', wait)
+    worker.run_forever([FakeMapping('a')], interval=60)
+    assert waits == [53.0, 53.0, 53.0]
