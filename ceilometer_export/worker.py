@@ -84,8 +84,8 @@ class Worker(object):
         except (errors.SourceError, errors.StoreError) as exc:
             LOG.error('mapping %s failed this pass: %s', mapping.name, exc)
             return False
-        LOG.info('mapping %s: %d new samples (%d read) from %d meters in '
-                 '%.1f s, lag %s', mapping.name, totals.new, totals.read,
+        LOG.info('mapping %s: %d samples exported (%d read) from %d meters '
+                 'in %.1f s, lag %s', mapping.name, totals.new, totals.read,
                  len(positions), time.monotonic() - started,
                  _lag(positions))
         return True

@@ -7,18 +7,20 @@ cd "$(dirname "$0")/.."
 CE_PORT=${CE_PORT:-18777}
 KS_PORT=${KS_PORT:-15000}
 
+mkdir -p demo
 if [ ! -x .venv/bin/ceilometer-export ]; then
     echo "== installing into .venv"
     python3 -m venv .venv
-    .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e .
+    .venv/bin/pip install -q --upgrade pip > demo/install.log 2>&1
+    .venv/bin/pip install -q -e . >> demo/install.log 2>&1 ||
+        { cat demo/install.log; exit 1; }
 fi
 mkdir -p demo
 rm -f demo/ceilometer-export.sqlite
 
 echo "== starting the simulator (Ceilometer :$CE_PORT, Keystone :$KS_PORT)"
 .venv/bin/ceilometer-export-simulator --port "$CE_PORT" \
-    --keystone-port "$KS_PORT" --cycles 36 &
+    --keystone-port "$KS_PORT" --cycles 36 --start now &
 SIM_PID=$!
 trap 'kill $SIM_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do

@@ -101,7 +101,8 @@ class Store(object):
         """Upsert a page of samples; move the checkpoint to its last row.
 
         ``rows`` are sample dicts with the ``samples`` columns (without
-        dimension_set_id). Returns the number of samples that were new.
+        dimension_set_id). Returns how many this pair exported for the
+        first time (see ``_first_exported``).
         The hourly rollup of every bucket the page touches, before and
         after, is recomputed in the same transaction.
         """
@@ -121,7 +122,8 @@ class Store(object):
             # hour (or meter), which must then lose it.
             rollup.refresh(conn, rollup.buckets_of(known.values())
                            | rollup.buckets_of(_bucket_keys(samples)))
-            new = len(samples) - len(known)
+            new = _first_exported(samples, known,
+                                  checkpoints.get(conn, mapping, meter))
             if advance:
                 last = max(samples, key=_position)
                 checkpoints.advance(conn, mapping, meter, _position(last),
@@ -247,6 +249,17 @@ class Store(object):
                 col.message_id.in_(ids)).values(dimension_set_id=new_id))
         rollup.refresh(conn, buckets)
         return sum(len(ids) for ids in moves.values())
+
+
+def _first_exported(samples, known, checkpoint):
+    """Samples a pair exports for the first time: those past its
+    checkpoint, and late ones behind it that were not stored yet. A re-read
+    of the lookback window counts nothing; a sample another mapping stored
+    first still counts for this one."""
+    start = checkpoint.position if checkpoint else None
+    return sum(1 for s in samples
+               if start is None or _position(s) > start
+               or s['message_id'] not in known)
 
 
 def _position(sample):

@@ -19,6 +19,12 @@ DIMENSION_VALUE_LENGTH = 512
 SET_ID_LENGTH = 64
 
 
+# Identifiers (message ids, resource ids, metadata keys) are case-sensitive
+# in the API; MySQL's default collations are not, and would merge them.
+MYSQL_TABLE_OPTIONS = {'mysql_charset': 'utf8mb4',
+                       'mysql_collate': 'utf8mb4_bin'}
+
+
 def timestamp_type():
     """Naive UTC with microseconds on every backend."""
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
@@ -51,6 +57,7 @@ samples = sa.Table(
     sa.Index('ix_samples_resource_id', 'resource_id'),
     sa.Index('ix_samples_project_id', 'project_id'),
     sa.Index('ix_samples_dimension_set_id', 'dimension_set_id'),
+    **MYSQL_TABLE_OPTIONS,
 )
 
 dimensions = sa.Table(
@@ -59,6 +66,7 @@ dimensions = sa.Table(
     sa.Column('key', sa.String(DIMENSION_KEY_LENGTH), primary_key=True),
     sa.Column('value', sa.String(DIMENSION_VALUE_LENGTH), nullable=False),
     sa.Index('ix_dimensions_key_value', 'key', 'value'),
+    **MYSQL_TABLE_OPTIONS,
 )
 
 export_checkpoints = sa.Table(
@@ -73,6 +81,7 @@ export_checkpoints = sa.Table(
     sa.Column('last_success_at', timestamp_type()),
     sa.Column('last_error', sa.Text),
     sa.Column('updated_at', timestamp_type()),
+    **MYSQL_TABLE_OPTIONS,
 )
 
 
@@ -99,4 +108,5 @@ samples_hourly = sa.Table(
     sa.Column('max', sa.Double()),
     sa.Index('ix_samples_hourly_counter_name_hour', 'counter_name', 'hour'),
     sa.Index('ix_samples_hourly_dimension_set_id', 'dimension_set_id'),
+    **MYSQL_TABLE_OPTIONS,
 )

@@ -152,3 +152,29 @@ def test_secrets_never_logged_even_in_debug(tmp_path, sim):
     assert tokens
     for secret in [PASSWORD, DB_PASSWORD] + tokens:
         assert secret not in logged
+
+
+def test_rebuild_dimensions_after_changing_the_filter(tmp_path, sim,
+                                                      make_db_url):
+    db_url = make_db_url('sqlite')
+    conf = _conf(tmp_path, sim, db_url)
+    harness.run('ceilometer-export-dbsync', '--config-file', conf)
+    assert harness.run('ceilometer-export', '--config-file', conf,
+                       '--once').returncode == 0
+
+    def keys():
+        engine = harness.sa.create_engine(db_url)
+        with engine.connect() as conn:
+            found = set(conn.execute(harness.sa.text(
+                'SELECT DISTINCT key FROM sample_dimensions')).scalars())
+        engine.dispose()
+        return found
+    assert 'status' in keys()
+    _append(conf, '[dimensions]\nexclude = status, image*\n')
+    result = harness.run('ceilometer-export-dbsync', '--config-file', conf,
+                         '--rebuild-dimensions')
+    assert result.returncode == 0, result.stderr
+    assert 'dimensions rebuilt' in result.stdout
+    after = keys()
+    assert 'status' not in after and 'flavor.name' in after
+    assert not any(k.startswith('image') for k in after)

@@ -58,3 +58,18 @@ def test_exact_types_roundtrip(db_url):
                                         'status': 'active'}
     assert [tuple(r) for r in view] == [('a', 'flavor', 'm1.small'),
                                         ('a', 'status', 'active')]
+
+
+def test_identifiers_are_case_sensitive(db_url):
+    # MySQL's default collation would merge these into one row.
+    store = Store(db_url)
+    store.upgrade()
+    store.start_pair('m', 'cpu_util', 'f' * 64)
+    rows = [_row('abc', resource_metadata={'Flavor': 'A'}),
+            _row('ABC', resource_metadata={'flavor': 'a'})]
+    assert store.write_page('m', 'cpu_util', rows) == 2
+    with store.engine.connect() as conn:
+        ids = conn.execute(sa.select(schema.samples.c.message_id)).scalars()
+        keys = conn.execute(sa.select(schema.dimensions.c.key)).scalars()
+        assert sorted(ids) == ['ABC', 'abc']
+        assert sorted(keys) == ['Flavor', 'flavor']

@@ -36,6 +36,7 @@ def upgrade():
         sa.Column('recorded_at', _TS()),
         sa.Column('resource_metadata', schema.json_type()),
         sa.Column('dimension_set_id', sa.CHAR(schema.SET_ID_LENGTH)),
+        **schema.MYSQL_TABLE_OPTIONS,
     )
     op.create_index('ix_samples_counter_name_timestamp', 'samples',
                     ['counter_name', 'timestamp'])
@@ -50,6 +51,7 @@ def upgrade():
                   primary_key=True),
         sa.Column('value', sa.String(schema.DIMENSION_VALUE_LENGTH),
                   nullable=False),
+        **schema.MYSQL_TABLE_OPTIONS,
     )
     op.create_index('ix_dimensions_key_value', 'dimensions',
                     ['key', 'value'])
@@ -65,6 +67,7 @@ def upgrade():
         sa.Column('last_success_at', _TS()),
         sa.Column('last_error', sa.Text),
         sa.Column('updated_at', _TS()),
+        **schema.MYSQL_TABLE_OPTIONS,
     )
     op.execute(_view_sql(op.get_bind().dialect))
 

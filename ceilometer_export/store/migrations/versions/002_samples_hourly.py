@@ -36,6 +36,7 @@ def upgrade():
         sa.Column('sum', sa.Double()),
         sa.Column('min', sa.Double()),
         sa.Column('max', sa.Double()),
+        **schema.MYSQL_TABLE_OPTIONS,
     )
     op.create_index('ix_samples_hourly_counter_name_hour', 'samples_hourly',
                     ['counter_name', 'hour'])
