@@ -87,7 +87,7 @@ class ApiClient(object):
         name = urllib.parse.quote(meter, safe='')
         return self._call('GET /v2/meters/%s' % name, lambda c: [
             _json(s) for s in c.samples.list(meter_name=name, q=q,
-                                                limit=limit)])
+                                             limit=limit)])
 
     def first_timestamp(self, meter, q):
         name = urllib.parse.quote(meter, safe='')
