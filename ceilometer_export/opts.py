@@ -89,9 +89,10 @@ CREDENTIALS_EXTRA_OPTS = [
 
 # The sections whose options belong to this project: an option there that
 # is not declared is a configuration error, never silently ignored.
+# [database] is not one: files shared with oslo.db services carry options
+# (max_pool_size, ...) that mean nothing here but must not break start-up.
 STRICT_GROUPS = {
     'ceilometer': CEILOMETER_OPTS,
-    'database': DATABASE_OPTS,
     'export': EXPORT_OPTS,
     'dimensions': DIMENSIONS_OPTS,
     'coordination': COORDINATION_OPTS,

@@ -156,9 +156,10 @@ def append_parser(prog='ceilometer-export-simulator append'):
     parser.add_argument('--auth-url', default='http://127.0.0.1:5000/v3',
                         help='Keystone v3 URL (default: %(default)s)')
     parser.add_argument('--username', default='admin',
-                        help='default: %(default)s')
+                        help='user with the admin role (default: '
+                             '%(default)s)')
     parser.add_argument('--password', default='secret',
-                        help='default: %(default)s')
+                        help='its password (default: %(default)s)')
     parser.add_argument('--project', default='admin',
                         help='project name (default: %(default)s)')
     parser.add_argument('--domain', default='Default',
@@ -168,7 +169,8 @@ def append_parser(prog='ceilometer-export-simulator append'):
                         help='samples to append (default: %(default)s)')
     parser.add_argument('--meter', dest='meters', type=_csv, action='append',
                         metavar='NAME[,NAME...]',
-                        help='meters to append to (default: every meter)')
+                        help='meters to append to, repeatable (default: '
+                             'every meter)')
     parser.add_argument('--late', type=float, default=0.0, metavar='SECONDS',
                         help='timestamp the samples SECONDS before now '
                              '(default: %(default)s)')
@@ -183,9 +185,10 @@ def append_parser(prog='ceilometer-export-simulator append'):
 def serve_parser(prog='ceilometer-export-simulator'):
     parser = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Serve a simulated Ceilometer v2 API and Keystone '
-        '(v3 and v2.0 password auth) on loopback, with a deterministic '
-        'generated cloud. Subcommands: serve (default) and append.',
+        description='Serve a simulated Ceilometer v2 API and Keystone (v3 '
+        'and v2.0 password auth)\non loopback, with a deterministic '
+        'generated cloud.\n\nSubcommands: serve (the default, options '
+        'below) and append (see the end).',
         epilog='The append subcommand:\n\n' + append_parser().format_help())
     group = parser.add_argument_group('listening')
     group.add_argument('--host', default='127.0.0.1',
@@ -285,7 +288,7 @@ def serve(args):
                     token_ttl=args.token_ttl,
                     token_max_uses=args.token_max_uses, host=args.host,
                     port=args.port, keystone_port=args.keystone_port,
-                    faults=_faults(args))
+                    faults=_faults(args), request_log_size=1000)
     try:
         sim.start()
     except OSError as exc:

@@ -23,17 +23,32 @@ class Options(object):
         self.gnocchi = gnocchi
 
 
+class RequestLog(list):
+    """A list that forgets its oldest entries beyond ``maxlen``."""
+
+    def __init__(self, maxlen=None):
+        super(RequestLog, self).__init__()
+        self.maxlen = maxlen
+
+    def append(self, entry):
+        super(RequestLog, self).append(entry)
+        if self.maxlen is not None and len(self) > self.maxlen * 1.1:
+            del self[:len(self) - self.maxlen]
+
+
 class Simulator(object):
     """Ceilometer v2 + Keystone simulator.
 
     ``samples=None`` loads ``generate_samples(seed=seed)``; pass ``[]`` for
-    an empty store. Ports 0 let the OS choose.
+    an empty store. Ports 0 let the OS choose. ``request_log`` keeps the
+    last ``request_log_size`` Ceilometer requests (None: all).
     """
 
     def __init__(self, samples=None, seed=0, default_limit=100,
                  complex_query=True, gnocchi=False, users=None,
                  token_ttl=3600, token_max_uses=None, host='127.0.0.1',
-                 port=0, keystone_port=0, faults=None):
+                 port=0, keystone_port=0, faults=None,
+                 request_log_size=100000):
         self.seed = seed
         self.host = host
         self._ports = (port, keystone_port)
@@ -41,7 +56,7 @@ class Simulator(object):
         self.store = store_mod.SampleStore(seed=seed)
         self.identity = identity.Identity(users, token_ttl, token_max_uses)
         self.faults = faults or faults_mod.Faults(seed=seed)
-        self.request_log = []
+        self.request_log = RequestLog(request_log_size)
         self._services = None
         self._live = None
         if samples is None:

@@ -31,6 +31,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b''
         request = wire.Request(self.command, self.path, self.headers, body)
         response = self.server.app(request)
+        LOG.debug('%s %s -> %s', self.command, self.path, response.status)
         if response.action == 'drop':
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -133,9 +133,11 @@ class SampleStore(object):
         rec.resource_id = raw['resource_id']
         rec.source = raw.get('source') or 'openstack'
         meta = raw.get('resource_metadata') or {}
-        rec.meta = seen.get(id(meta))
-        if rec.meta is None:
-            rec.meta = seen[id(meta)] = self._metaset(meta)
+        known = seen.get(id(meta))
+        if known is None:
+            # Holding ``meta`` keeps its id from being reused in this call.
+            known = seen[id(meta)] = (meta, self._metaset(meta))
+        rec.meta = known[1]
         return rec
 
     def _meter(self, raw):

@@ -63,7 +63,7 @@ def test_token_ttl_is_advertised_and_enforced():
         session = clients.make_session(sim)
         access = session.auth.get_access(session)
         lifetime = access.expires - access.issued
-        assert lifetime.total_seconds() < 1
+        assert lifetime.total_seconds() <= 1   # keystone drops the fraction
         import time
         time.sleep(0.6)
         resp = requests.get(sim.ceilometer_url + '/', timeout=5, headers={
