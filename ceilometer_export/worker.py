@@ -66,12 +66,25 @@ class Worker(object):
         return ok
 
     def _run_mapping(self, mapping, backfill):
+        """One mapping's pass; logs its outcome, True unless it failed."""
         started = time.monotonic()
-        totals = PairResult()
-        positions = []
+        totals, positions, failure = self._export_meters(mapping, backfill)
+        if failure is not None:
+            LOG.error('mapping %s failed this pass: %s', mapping.name,
+                      failure)
+            return False
+        LOG.info('mapping %s: %d samples exported (%d read) from %d meters '
+                 'in %.1f s, lag %s', mapping.name, totals.new, totals.read,
+                 len(positions), time.monotonic() - started,
+                 _lag(positions))
+        return True
+
+    def _export_meters(self, mapping, backfill):
+        # Returns the failure as text rather than logging it here: oslo.log
+        # would append the exception being handled to the message again.
+        totals, positions = PairResult(), []
         try:
-            meters = self.source.meters(mapping)
-            for meter in meters:
+            for meter in self.source.meters(mapping):
                 if self.stop.is_set():
                     break
                 result = self._run_pair(mapping, meter, backfill)
@@ -80,15 +93,9 @@ class Worker(object):
                 positions.append(result.position)
         except errors.Interrupted:
             LOG.info('mapping %s: stopped on request', mapping.name)
-            return True
         except (errors.SourceError, errors.StoreError) as exc:
-            LOG.error('mapping %s failed this pass: %s', mapping.name, exc)
-            return False
-        LOG.info('mapping %s: %d samples exported (%d read) from %d meters '
-                 'in %.1f s, lag %s', mapping.name, totals.new, totals.read,
-                 len(positions), time.monotonic() - started,
-                 _lag(positions))
-        return True
+            return totals, positions, str(exc)
+        return totals, positions, None
 
     def _run_pair(self, mapping, meter, backfill):
         checkpoint, state = self.store.start_pair(
