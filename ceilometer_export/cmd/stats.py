@@ -11,11 +11,9 @@ strings and compare as strings, case-sensitively. Times are printed in ISO
 import csv
 import io
 import json
-import logging
 import sys
 
 from oslo_config import cfg
-import sqlalchemy as sa
 
 from ceilometer_export import cmd
 from ceilometer_export import errors
@@ -81,15 +79,6 @@ def _columns(request):
     return list(request.groupby) + period + list(request.aggregates)
 
 
-def _table(columns, rows):
-    grid = [columns] + [['-' if r[c] is None else str(r[c])
-                         for c in columns] for r in rows]
-    widths = [max(len(line[i]) for line in grid)
-              for i in range(len(columns))]
-    return '\n'.join('  '.join(v.ljust(w) for v, w in zip(line, widths))
-                     .rstrip() for line in grid)
-
-
 def _csv(columns, rows):
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, lineterminator='\n')
@@ -103,7 +92,7 @@ def render(request, rows, fmt):
     if fmt == 'json':
         return json.dumps(rows, indent=2)
     columns = _columns(request)
-    return (_csv if fmt == 'csv' else _table)(columns, rows)
+    return (_csv if fmt == 'csv' else cmd.table)(columns, rows)
 
 
 def _expression_failure(exc, option):
@@ -116,13 +105,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
         conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
-        if not conf.debug:
-            # Alembic's "Context impl ..." lines are noise for a report.
-            logging.getLogger('alembic').setLevel(logging.WARNING)
         request = _request(conf)
         store = store_mod.Store.from_conf(conf)
         store.check_schema()
-        rows = stats.run(store.engine, request)
+        rows = store.query(stats.run, request)
     except stats.ExpressionError as exc:
         option = '--filter' if conf.filter == exc.text else '--dimension'
         return _expression_failure(exc, option)
@@ -133,10 +119,5 @@ def main(argv=None):
         return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
     except errors.StoreError as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
-    except sa.exc.SQLAlchemyError as exc:
-        detail = getattr(exc, 'orig', None) or exc
-        return cmd.fail(PROG, '%s: %s' % (
-            type(detail).__name__, str(detail).strip().splitlines()[0]),
-            cmd.EXIT_FAILED)
     print(render(request, rows, conf.format))
     return cmd.EXIT_OK

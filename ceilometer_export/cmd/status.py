@@ -48,16 +48,6 @@ def rows(checkpoints, mappings, now):
     return found
 
 
-def _table(found):
-    def cell(value):
-        text = '-' if value is None else str(value)
-        return text if len(text) <= 60 else text[:57] + '...'
-    grid = [COLUMNS] + [tuple(cell(r[c]) for c in COLUMNS) for r in found]
-    widths = [max(len(line[i]) for line in grid) for i in range(len(COLUMNS))]
-    return '\n'.join('  '.join(v.ljust(w) for v, w in zip(line, widths))
-                     .rstrip() for line in grid)
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -74,5 +64,5 @@ def main(argv=None):
     if conf.format == 'json':
         print(json.dumps(found, indent=2))
     else:
-        print(_table(found))
+        print(cmd.table(COLUMNS, found, max_width=60))
     return cmd.EXIT_OK

@@ -74,6 +74,12 @@ class Store(object):
                 'ceilometer-export-dbsync --config-file FILE first'
                 % (self.safe_url, current or '(none)', head))
 
+    @_database_errors
+    def query(self, function, *args):
+        """``function(engine, *args)`` with database failures reported
+        as StoreError, for readers such as ``stats.run``."""
+        return function(self.engine, *args)
+
     # Checkpoints ----------------------------------------------------------
     @_database_errors
     def start_pair(self, mapping, meter, fingerprint, reset=True):
