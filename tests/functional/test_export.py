@@ -167,3 +167,23 @@ def test_discovered_meters(tmp_path, sim, make_db_url):
     assert _export(tmp_path, sim, db_url, '--once',
                    mappings={'every': ('', '*')}) == 0
     assert harness.exported(db_url) == harness.expected(sim)
+
+
+@pytest.mark.parametrize('mode', ['complex', 'simple'])
+def test_hundreds_sharing_one_timestamp(tmp_path, make_db_url, mode):
+    # A real polling cycle: 250 instances stamped alike, pages of 100.
+    data = generate_samples(seed=11, cycles=2, instances=250,
+                            meters=['cpu_util'])
+    db_url = make_db_url('postgresql')
+    with Simulator(samples=data) as big:
+        assert _export(tmp_path, big, db_url, '--once',
+                       mappings={'all': ('', 'cpu_util')},
+                       ceilometer={'page_size': '100',
+                                   'query_mode': mode}) == 0
+        assert harness.exported(db_url) == harness.expected(big)
+        limits = {int(r['query'].get('limit', ['0'])[0])
+                  for r in big.request_log if r['method'] == 'GET'
+                  and not r['path'].endswith('/statistics')}
+    if mode == 'simple':
+        # The tie group did not fit a page: it was read with a larger limit.
+        assert max(limits) > 100
