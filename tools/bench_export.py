@@ -77,9 +77,29 @@ def run_once(sim, db, args, workdir):
     subprocess.run([script('ceilometer-export-dbsync'), '--config-file',
                     conf], check=True, capture_output=True)
     started = time.perf_counter()
-    subprocess.run([script('ceilometer-export'), '--config-file', conf,
-                    '--once'], check=True, capture_output=True)
-    return time.perf_counter() - started
+    proc = subprocess.Popen([script('ceilometer-export'), '--config-file',
+                             conf, '--once'], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _peak_rss_kib(proc.pid))
+        time.sleep(0.1)
+    if proc.returncode != 0:
+        raise SystemExit('ceilometer-export exited %d' % proc.returncode)
+    return time.perf_counter() - started, peak
+
+
+def _peak_rss_kib(pid):
+    # VmHWM: the process's own high-water mark since exec (getrusage on
+    # children would count the parent's pages copied by fork).
+    try:
+        with open('/proc/%d/status' % pid) as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def main():
@@ -98,12 +118,12 @@ def main():
             with tempfile.TemporaryDirectory() as workdir:
                 db, created = fresh_database(url, workdir)
                 try:
-                    seconds = run_once(sim, db, args, workdir)
+                    seconds, peak = run_once(sim, db, args, workdir)
                 finally:
                     drop(created)
             backend = sa.engine.make_url(db).get_backend_name()
-            print('%-10s %8.1f s  %8.0f samples/s'
-                  % (backend, seconds, len(data) / seconds))
+            print('%-10s %8.1f s  %8.0f samples/s  peak RSS %.0f MiB'
+                  % (backend, seconds, len(data) / seconds, peak / 1024))
 
 
 if __name__ == '__main__':
