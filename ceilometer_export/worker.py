@@ -22,6 +22,7 @@ class PairResult:
     new: int = 0
     read: int = 0
     position: object = None
+    error: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Worker(object):
     def _export_meters(self, mapping, backfill):
         # Returns the failure as text rather than logging it here: oslo.log
         # would append the exception being handled to the message again.
-        totals, positions = PairResult(), []
+        totals, positions, failed = PairResult(), [], []
         try:
             for meter in self.source.meters(mapping):
                 if self.stop.is_set():
@@ -91,11 +92,12 @@ class Worker(object):
                 totals.new += result.new
                 totals.read += result.read
                 positions.append(result.position)
+                failed += [result.error] if result.error else []
         except errors.Interrupted:
             LOG.info('mapping %s: stopped on request', mapping.name)
         except (errors.SourceError, errors.StoreError) as exc:
-            return totals, positions, str(exc)
-        return totals, positions, None
+            failed.append(str(exc))
+        return totals, positions, '; '.join(failed) or None
 
     def _run_pair(self, mapping, meter, backfill):
         checkpoint, state = self.store.start_pair(
@@ -110,14 +112,13 @@ class Worker(object):
         try:
             self._copy(mapping, meter, self._lower(checkpoint, backfill),
                        backfill, result)
+        except errors.SampleError as exc:
+            # A sample that cannot be stored blocks only its own meter.
+            result.error = 'meter %s: %s' % (meter, exc)
         except errors.SourceError as exc:
             self.store.record_result(mapping.name, meter, error=str(exc))
-            if isinstance(exc, errors.SampleError):
-                # One bad sample blocks only its own meter.
-                LOG.error('mapping %s meter %s: %s', mapping.name, meter, exc)
-                return result
             raise
-        self.store.record_result(mapping.name, meter)
+        self.store.record_result(mapping.name, meter, error=result.error)
         return result
 
     def _copy(self, mapping, meter, lower, backfill, result):
