@@ -96,23 +96,33 @@ def test_auto_mode_follows_capabilities(tmp_path, sim, make_db_url):
     assert gets and all('limit' in r['query'] for r in gets)
 
 
-def test_mapping_query_selects_same_samples_in_both_modes(tmp_path, sim,
-                                                          make_db_url):
-    query = 'project_id=p-alpha-0001;metadata.instance_type=m1.tiny'
+def _meta(key):
+    return lambda s: s['resource_metadata'].get(key)
+
+
+@pytest.mark.parametrize('query,where', [
+    ('project_id=p-alpha-0001;metadata.instance_type=m1.tiny',
+     lambda s: s['project_id'] == 'p-alpha-0001'
+     and _meta('instance_type')(s) == 'm1.tiny'),
+    # Untyped numbers match the stored integer, in both modes.
+    ('metadata.memory_mb=2048', lambda s: _meta('memory_mb')(s) == '2048'),
+    # A string-typed number never equals a stored integer.
+    ('metadata.memory_mb=string::2048', lambda s: False),
+    ("metadata.status='active'", lambda s: _meta('status')(s) == 'active'),
+])
+def test_mapping_query_selects_same_samples_in_both_modes(
+        tmp_path, sim, make_db_url, query, where):
     results = []
     for mode in ('complex', 'simple'):
         db_url = make_db_url('sqlite')
         (tmp_path / 'synced').unlink(missing_ok=True)
         assert _export(tmp_path, sim, db_url, '--once',
-                       mappings={'tiny': (query, 'cpu_util')},
-                       ceilometer={'page_size': '2',
+                       mappings={'m': (query, 'cpu_util')},
+                       ceilometer={'page_size': '7',
                                    'query_mode': mode}) == 0
         results.append(harness.exported(db_url))
-    want = harness.expected(
-        sim, ['cpu_util'],
-        where=lambda s: s['project_id'] == 'p-alpha-0001'
-        and s['resource_metadata'].get('instance_type') == 'm1.tiny')
-    assert want
+    want = harness.expected(sim, ['cpu_util'], where=where)
+    assert want or 'string::' in query, 'the case must select something'
     assert results[0] == want
     assert results[1] == want
 
