@@ -29,3 +29,7 @@ class Interrupted(Exception):
 
 class StoreError(Exception):
     """The target database failed; the mapping fails this pass."""
+
+
+class CoordinationError(Exception):
+    """The coordination backend cannot be joined."""

@@ -75,9 +75,10 @@ DIMENSIONS_OPTS = [
 
 COORDINATION_OPTS = [
     cfg.StrOpt('backend_url', secret=True,
-               help='tooz URL used to share mappings between several '
-                    'workers. Empty: a single worker. Not implemented in '
-                    'this release: a non-empty value is refused.'),
+               help='tooz URL (redis://, etcd3+http://, zookeeper://) used '
+                    'to share the mappings between several workers, each '
+                    'exporting the mappings the hash ring gives it. Empty: '
+                    'this worker exports every mapping.'),
 ]
 
 CREDENTIALS_EXTRA_OPTS = [

@@ -71,10 +71,6 @@ def load_settings(conf):
     sections = _read_sections(conf)
     _reject_unknown_options(sections)
     _check_values(conf)
-    if conf.coordination.backend_url:
-        raise errors.ConfigError(
-            '[coordination] backend_url: coordination between several '
-            'workers is not implemented in this release; leave it empty')
     found = _mappings(sections)
     if conf.ceilometer.query_mode == 'simple':
         for mapping in found:

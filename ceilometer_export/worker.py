@@ -39,10 +39,14 @@ class Backfill:
 
 class Worker(object):
 
-    def __init__(self, source, store, stop, lookback=0, start_time=None):
+    def __init__(self, source, store, stop, lookback=0, start_time=None,
+                 partition=None):
         self.source = source
         self.store = store
         self.stop = stop
+        # Which mappings are this worker's (an ``owned(mappings)``); None:
+        # all of them.
+        self.partition = partition
         self.lookback = datetime.timedelta(seconds=lookback)
         self.start_time = start_time
 
@@ -60,6 +64,8 @@ class Worker(object):
     def run_pass(self, mappings, backfill=Backfill()):
         """Export every mapping until caught up; True when all succeeded."""
         ok = True
+        if self.partition is not None:
+            mappings = self.partition.owned(mappings)
         for mapping in mappings:
             if self.stop.is_set():
                 break

@@ -9,6 +9,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from ceilometer_export import cmd
+from ceilometer_export import coordination
 from ceilometer_export import errors
 from ceilometer_export import service
 from ceilometer_export import source as source_mod
@@ -58,8 +59,9 @@ def _build(argv, stop):
     store = store_mod.Store.from_conf(conf)
     store.check_schema()
     source = source_mod.Source(conf, wait=stop.wait)
+    partition = coordination.for_url(conf.coordination.backend_url)
     worker = worker_mod.Worker(source, store, stop, conf.export.lookback,
-                               settings.start_time)
+                               settings.start_time, partition)
     return conf, mappings, backfill, worker
 
 
@@ -70,9 +72,15 @@ def main(argv=None):
         conf, mappings, backfill, worker = _build(argv, stop)
     except errors.ConfigError as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
-    except errors.StoreError as exc:
+    except (errors.StoreError, errors.CoordinationError) as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
+    try:
+        return _run(conf, mappings, backfill, worker, stop)
+    finally:
+        worker.partition.stop()
 
+
+def _run(conf, mappings, backfill, worker, stop):
     def request_stop(signum, frame):
         # The current page is finished and committed before exiting.
         LOG.info('signal %d received: stopping after the current page',

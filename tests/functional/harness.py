@@ -50,10 +50,14 @@ def write_config(path, sim, db_url, mappings, auth='password',
     return str(path)
 
 
-def run(script, *args, timeout=120, **kwargs):
+def script(name):
+    """Path of a console script installed beside this Python."""
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def run(name, *args, timeout=120, **kwargs):
     """A console script as a separate process, as a user runs it."""
-    exe = os.path.join(os.path.dirname(sys.executable), script)
-    return subprocess.run([exe] + list(args), capture_output=True,
+    return subprocess.run([script(name)] + list(args), capture_output=True,
                           text=True, timeout=timeout, **kwargs)
 
 

@@ -1,7 +1,6 @@
 """Crashes, signals and a failing API: nothing exported is ever lost or
 doubled, and one broken mapping never stops the others."""
 
-import os
 import signal
 import subprocess
 import time
@@ -82,8 +81,8 @@ def test_sigkill_at_any_moment_then_resume(tmp_path, sim, make_db_url,
     conf = _config(tmp_path, sim, db_url, ceilometer={'page_size': '5'})
     sim.faults.delay, sim.faults.delay_rate = 0.02, 1.0
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(harness.sys.executable),
-                      'ceilometer-export'), '--config-file', conf, '--once'],
+        [harness.script('ceilometer-export'), '--config-file', conf,
+         '--once'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while _count(db_url) < 20 and time.monotonic() < deadline:
@@ -104,8 +103,7 @@ def test_sigterm_finishes_the_page_and_exits_zero(tmp_path, sim,
                    export={'poll_interval': '3600'})
     sim.faults.delay, sim.faults.delay_rate = 0.05, 1.0
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(harness.sys.executable),
-                      'ceilometer-export'), '--config-file', conf],
+        [harness.script('ceilometer-export'), '--config-file', conf],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 30
     while _count_safe(db_url) < 10 and time.monotonic() < deadline:
