@@ -141,18 +141,25 @@ class Store(object):
     def _prepare(self, rows):
         # The API can return one message_id twice (Ceilometer does not
         # enforce uniqueness); one statement may not touch a row twice.
-        by_id = {}
+        set_ids, dim_rows = self._dimension_sets(
+            row.get('resource_metadata') for row in rows)
+        by_id = {row['message_id']: dict(row, dimension_set_id=set_id)
+                 for row, set_id in zip(rows, set_ids)}
+        return list(by_id.values()), dim_rows
+
+    def _dimension_sets(self, metadatas):
+        """The set id of each metadata, and the ``dimensions`` rows of
+        those sets; each distinct set is hashed once."""
         sets = {}
-        for row in rows:
-            pairs = dimensions.extract(row.get('resource_metadata'),
-                                       self.dim_filter)
+        set_ids = []
+        for metadata in metadatas:
+            pairs = dimensions.extract(metadata, self.dim_filter)
             if pairs not in sets:
                 sets[pairs] = dimensions.set_id(pairs)
-            by_id[row['message_id']] = dict(row,
-                                            dimension_set_id=sets[pairs])
+            set_ids.append(sets[pairs])
         dim_rows = [{'set_id': set_id, 'key': key, 'value': value}
                     for pairs, set_id in sets.items() for key, value in pairs]
-        return list(by_id.values()), dim_rows
+        return set_ids, dim_rows
 
     @staticmethod
     def _existing_ids(conn, ids):
@@ -230,23 +237,19 @@ class Store(object):
 
     def _rebuild_batch(self, conn, rows):
         """Re-point the rows whose set changed; returns how many did."""
+        set_ids, dim_rows = self._dimension_sets(
+            row.resource_metadata for row in rows)
         moves = {}
-        dim_rows = {}
         buckets = set()
-        for row in rows:
-            pairs = dimensions.extract(row.resource_metadata,
-                                       self.dim_filter)
-            new_id = dimensions.set_id(pairs)
+        for row, new_id in zip(rows, set_ids):
             if new_id == row.dimension_set_id:
                 continue
             moves.setdefault(new_id, []).append(row.message_id)
             buckets |= rollup.buckets_of([(row.counter_name,
                                            row.timestamp)])
-            for key, value in pairs:
-                dim_rows[(new_id, key)] = {'set_id': new_id, 'key': key,
-                                           'value': value}
+        dim_rows = [r for r in dim_rows if r['set_id'] in moves]
         if dim_rows:
-            dialects.upsert(conn, schema.dimensions, list(dim_rows.values()),
+            dialects.upsert(conn, schema.dimensions, dim_rows,
                             keys=('set_id', 'key'))
         col = schema.samples.c
         for new_id, ids in moves.items():
