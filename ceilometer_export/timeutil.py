@@ -25,6 +25,11 @@ def format_api(value):
     return value.isoformat()
 
 
+def format_utc(value):
+    """ISO 8601 with 'Z', for people and scripts (None stays None)."""
+    return None if value is None else value.isoformat() + 'Z'
+
+
 def parse_user(value):
     """Parse ISO 8601 from a user (config, CLI); an offset becomes UTC."""
     try:

@@ -20,6 +20,7 @@ from ceilometer_export import errors
 from ceilometer_export import service
 from ceilometer_export import stats
 from ceilometer_export import store as store_mod
+from ceilometer_export import timeutil
 
 PROG = 'ceilometer-export-stats'
 CLI_OPTS = [
@@ -64,13 +65,10 @@ def _request(conf):
         end=conf.end, aggregates=conf.aggregate)
 
 
-def _iso(value):
-    return value.isoformat() + 'Z'
-
-
 def _printable(rows):
     """Rows with times as ISO 8601 UTC strings."""
-    return [{k: _iso(v) if k in ('period_start', 'period_end') else v
+    times = ('period_start', 'period_end')
+    return [{k: timeutil.format_utc(v) if k in times else v
              for k, v in row.items()} for row in rows]
 
 

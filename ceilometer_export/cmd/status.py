@@ -20,10 +20,6 @@ COLUMNS = ('mapping', 'meter', 'checkpoint', 'lag_seconds',
            'samples_exported', 'last_success_at', 'last_error')
 
 
-def _iso(value):
-    return value.isoformat() + 'Z' if value else None
-
-
 def rows(checkpoints, mappings, now):
     """One dict per pair: stored checkpoints, plus configured pairs that
     were never exported (so a silent mapping shows up)."""
@@ -33,10 +29,11 @@ def rows(checkpoints, mappings, now):
         seen.add((cp.mapping, cp.meter))
         lag = cp.last_timestamp and (now - cp.last_timestamp).total_seconds()
         found.append({'mapping': cp.mapping, 'meter': cp.meter,
-                      'checkpoint': _iso(cp.last_timestamp),
+                      'checkpoint': timeutil.format_utc(cp.last_timestamp),
                       'lag_seconds': None if lag is None else round(lag),
                       'samples_exported': cp.samples_exported,
-                      'last_success_at': _iso(cp.last_success_at),
+                      'last_success_at':
+                          timeutil.format_utc(cp.last_success_at),
                       'last_error': cp.last_error})
     for mapping in mappings:
         for meter in mapping.meters:
