@@ -61,6 +61,19 @@ def run(name, *args, timeout=120, **kwargs):
                           text=True, timeout=timeout, **kwargs)
 
 
+def configure(path, sim, db_url, mappings, **kwargs):
+    """write_config, then ceilometer-export-dbsync on it (must succeed)."""
+    conf = write_config(path, sim, db_url, mappings, **kwargs)
+    result = run('ceilometer-export-dbsync', '--config-file', conf)
+    assert result.returncode == 0, result.stderr
+    return conf
+
+
+def start(name, *args, **kwargs):
+    """A console script started in the background."""
+    return subprocess.Popen([script(name)] + list(args), **kwargs)
+
+
 def exported(db_url):
     """{message_id: row} of the samples table, in the API's field form."""
     engine = sa.create_engine(db_url)

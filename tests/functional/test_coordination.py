@@ -55,16 +55,11 @@ def test_two_exporters_export_everything_once(tmp_path, make_db_url,
                                               backend_url):
     db_url = make_db_url('postgresql')
     with Simulator(samples=generate_samples(seed=9, cycles=4)) as sim:
-        conf = harness.write_config(
+        conf = harness.configure(
             tmp_path / 'c.conf', sim, db_url, MAPPINGS,
             coordination={'backend_url': backend_url},
             ceilometer={'page_size': '10'})
-        assert harness.run('ceilometer-export-dbsync', '--config-file',
-                           conf).returncode == 0
-        procs = [harness.subprocess.Popen(
-            [harness.script('ceilometer-export'), '--config-file', conf,
-             '--once'], stderr=harness.subprocess.PIPE, text=True)
-            for _ in range(2)]
+        procs = [_start(conf, '--once') for _ in range(2)]
         outputs = [p.communicate(timeout=120)[1] for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outputs
         want = harness.expected(sim, [m for _, m in MAPPINGS.values()])
@@ -97,14 +92,11 @@ def test_two_daemons_settle_on_disjoint_shares(tmp_path, make_db_url,
                                                backend_url):
     db_url = make_db_url('sqlite')
     with Simulator(samples=generate_samples(seed=9, cycles=2)) as sim:
-        conf = harness.write_config(
+        conf = harness.configure(
             tmp_path / 'c.conf', sim, db_url, MAPPINGS,
             coordination={'backend_url': backend_url},
             export={'poll_interval': '1'})
-        harness.run('ceilometer-export-dbsync', '--config-file', conf)
-        procs = [harness.subprocess.Popen(
-            [harness.script('ceilometer-export'), '--config-file', conf],
-            stderr=harness.subprocess.PIPE, text=True) for _ in range(2)]
+        procs = [_start(conf) for _ in range(2)]
         time.sleep(6)
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -114,6 +106,11 @@ def test_two_daemons_settle_on_disjoint_shares(tmp_path, make_db_url,
     assert shares[0] and shares[1]
     assert not shares[0] & shares[1]
     assert shares[0] | shares[1] == set(MAPPINGS)
+
+
+def _start(conf, *args):
+    return harness.start('ceilometer-export', '--config-file', conf, *args,
+                         stderr=harness.subprocess.PIPE, text=True)
 
 
 def _last_share(log):

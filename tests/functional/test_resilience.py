@@ -25,12 +25,8 @@ def sim():
 
 
 def _config(tmp_path, sim, db_url, mappings=None, **sections):
-    conf = harness.write_config(tmp_path / 'export.conf', sim, db_url,
-                                mappings or {'all': ('', METERS)},
-                                **sections)
-    assert harness.run('ceilometer-export-dbsync', '--config-file',
-                       conf).returncode == 0
-    return conf
+    return harness.configure(tmp_path / 'export.conf', sim, db_url,
+                             mappings or {'all': ('', METERS)}, **sections)
 
 
 def _count(db_url):
@@ -80,10 +76,9 @@ def test_sigkill_at_any_moment_then_resume(tmp_path, sim, make_db_url,
     db_url = make_db_url(backend)
     conf = _config(tmp_path, sim, db_url, ceilometer={'page_size': '5'})
     sim.faults.delay, sim.faults.delay_rate = 0.02, 1.0
-    proc = subprocess.Popen(
-        [harness.script('ceilometer-export'), '--config-file', conf,
-         '--once'],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = harness.start('ceilometer-export', '--config-file', conf,
+                         '--once', stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while _count(db_url) < 20 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -102,9 +97,9 @@ def test_sigterm_finishes_the_page_and_exits_zero(tmp_path, sim,
     conf = _config(tmp_path, sim, db_url, ceilometer={'page_size': '5'},
                    export={'poll_interval': '3600'})
     sim.faults.delay, sim.faults.delay_rate = 0.05, 1.0
-    proc = subprocess.Popen(
-        [harness.script('ceilometer-export'), '--config-file', conf],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = harness.start('ceilometer-export', '--config-file', conf,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
     deadline = time.monotonic() + 30
     while _count_safe(db_url) < 10 and time.monotonic() < deadline:
         time.sleep(0.02)
