@@ -11,6 +11,7 @@ import time
 
 from oslo_log import log
 
+from ceilometer_export import coordination
 from ceilometer_export import errors
 from ceilometer_export import timeutil
 
@@ -44,9 +45,8 @@ class Worker(object):
         self.source = source
         self.store = store
         self.stop = stop
-        # Which mappings are this worker's (an ``owned(mappings)``); None:
-        # all of them.
-        self.partition = partition
+        # Which mappings are this worker's (tooz partitioning, or all).
+        self.partition = partition or coordination.Everything()
         self.lookback = datetime.timedelta(seconds=lookback)
         self.start_time = start_time
 
@@ -64,9 +64,7 @@ class Worker(object):
     def run_pass(self, mappings, backfill=Backfill()):
         """Export every mapping until caught up; True when all succeeded."""
         ok = True
-        if self.partition is not None:
-            mappings = self.partition.owned(mappings)
-        for mapping in mappings:
+        for mapping in self.partition.owned(mappings):
             if self.stop.is_set():
                 break
             ok = self._run_mapping(mapping, backfill) and ok
