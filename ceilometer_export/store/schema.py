@@ -110,3 +110,43 @@ samples_hourly = sa.Table(
     sa.Index('ix_samples_hourly_dimension_set_id', 'dimension_set_id'),
     **MYSQL_TABLE_OPTIONS,
 )
+
+
+# Samples that cannot be stored as they are (design section 6): kept with
+# the reason and the raw text, so that nothing received is silently lost
+# and verify can count them as accounted for. ``mapping`` is NULL for
+# samples pushed to the receiver.
+export_rejects = sa.Table(
+    'export_rejects', metadata,
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+              primary_key=True, autoincrement=True),
+    sa.Column('mapping', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('meter', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('message_id', sa.String(MESSAGE_ID_LENGTH), nullable=True),
+    sa.Column('sample_timestamp', timestamp_type(), nullable=True),
+    sa.Column('reason', sa.Text, nullable=False),
+    sa.Column('raw', sa.Text, nullable=False),
+    sa.Column('received_at', timestamp_type(), nullable=False),
+    sa.Index('ix_export_rejects_mapping_meter', 'mapping', 'meter'),
+    sa.Index('ix_export_rejects_message_id', 'message_id'),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# One row per pass per mapping, and per verify/repair run (design section
+# 6), so that BI users see freshness and failures from SQL.
+export_runs = sa.Table(
+    'export_runs', metadata,
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+              primary_key=True, autoincrement=True),
+    sa.Column('kind', sa.String(32), nullable=False),
+    sa.Column('mapping', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('started_at', timestamp_type(), nullable=False),
+    sa.Column('finished_at', timestamp_type(), nullable=True),
+    sa.Column('samples', sa.BigInteger, nullable=False, server_default='0'),
+    sa.Column('rejects', sa.BigInteger, nullable=False, server_default='0'),
+    sa.Column('outcome', sa.String(32), nullable=True),
+    sa.Column('error', sa.Text, nullable=True),
+    sa.Column('worker', sa.String(NAME_LENGTH), nullable=True),
+    sa.Index('ix_export_runs_mapping_started_at', 'mapping', 'started_at'),
+    **MYSQL_TABLE_OPTIONS,
+)
