@@ -1,8 +1,17 @@
 """Exceptions shared across modules, each mapped to an exit code or to
-one mapping's failure by the caller."""
+one mapping's failure by the caller.
+
+One root, ``ExportError``, so that a console script needs one ``except``;
+causes are kept (``raise ... from exc``) for the debug log and stripped
+only where a message is printed (``cmd.fail``).
+"""
 
 
-class ConfigError(Exception):
+class ExportError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(ExportError):
     """Bad configuration or usage: exit code 2, one line on stderr."""
 
 
@@ -10,7 +19,7 @@ class SchemaError(ConfigError):
     """The database schema is missing or not at the latest revision."""
 
 
-class SourceError(Exception):
+class SourceError(ExportError):
     """The API could not deliver a page; this mapping fails this pass."""
 
 
@@ -23,13 +32,13 @@ class SampleError(SourceError):
     """The API returned a sample that cannot be stored as it is."""
 
 
-class Interrupted(Exception):
+class Interrupted(ExportError):
     """A stop was requested while waiting (SIGTERM/SIGINT)."""
 
 
-class StoreError(Exception):
+class StoreError(ExportError):
     """The target database failed; the mapping fails this pass."""
 
 
-class CoordinationError(Exception):
+class CoordinationError(ExportError):
     """The coordination backend cannot be joined."""
