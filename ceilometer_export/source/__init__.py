@@ -9,7 +9,7 @@ import datetime
 from oslo_log import log
 
 from ceilometer_export import errors
-from ceilometer_export import mappings
+from ceilometer_export import query
 from ceilometer_export.source import client
 from ceilometer_export.source import paging
 from ceilometer_export.source import samples
@@ -49,7 +49,7 @@ class Source(object):
             return list(mapping.meters)
         try:
             q = mapping.query.simple_q()
-        except mappings.MappingError:
+        except query.MappingError:
             q = None   # not expressible as /v2/meters filter: list them all
         names = sorted(set(self._api.meter_names(_DISCOVERY_LIMIT, q)))
         LOG.debug('mapping %s: discovered meters %s', mapping.name, names)
@@ -73,7 +73,7 @@ class Source(object):
     def _simple_pages(self, mapping, meter, lower, end):
         try:
             base = mapping.query.simple_q()
-        except mappings.MappingError as exc:
+        except query.MappingError as exc:
             raise errors.FatalSourceError(str(exc)) from None
         if lower is None:
             first = self._api.first_timestamp(meter, base)
