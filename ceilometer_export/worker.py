@@ -104,9 +104,9 @@ class Worker(object):
         return totals, positions, '; '.join(failed) or None
 
     def _run_pair(self, mapping, meter, backfill):
+        fingerprint = mapping.query.fingerprint()
         checkpoint, state = self.store.start_pair(
-            mapping.name, meter, mapping.query.fingerprint(),
-            reset=not backfill.range_only)
+            mapping.name, meter, fingerprint, reset=not backfill.range_only)
         if state == 'reset':
             LOG.warning('mapping %s meter %s: the query changed, exporting '
                         'again from %s', mapping.name, meter,
@@ -120,15 +120,18 @@ class Worker(object):
             # A sample that cannot be stored blocks only its own meter.
             result.error = 'meter %s: %s' % (meter, exc)
         except errors.SourceError as exc:
-            self.store.record_result(mapping.name, meter, error=str(exc))
+            self.store.record_result(mapping.name, meter, error=str(exc),
+                                     fingerprint=fingerprint)
             raise
-        self.store.record_result(mapping.name, meter, error=result.error)
+        self.store.record_result(mapping.name, meter, error=result.error,
+                                 fingerprint=fingerprint)
         return result
 
     def _copy(self, mapping, meter, lower, backfill, result):
         for rows in self.source.pages(mapping, meter, lower, backfill.until):
             result.new += self.store.write_page(
-                mapping.name, meter, rows, advance=not backfill.range_only)
+                mapping.name, meter, rows, advance=not backfill.range_only,
+                fingerprint=mapping.query.fingerprint())
             result.read += len(rows)
             last = (rows[-1]['timestamp'], rows[-1]['message_id'])
             LOG.debug('mapping %s meter %s: %d samples written up to %s',

@@ -83,9 +83,9 @@ class Store(object):
     # Checkpoints ----------------------------------------------------------
     @_database_errors
     def start_pair(self, mapping, meter, fingerprint, reset=True):
-        """Checkpoint of a pair, created, or reset when the query changed
-        (unless ``reset`` is false). Returns (Checkpoint, 'new'|'reset'|
-        'kept'|'changed')."""
+        """Checkpoint of a pair (None before its first page), reset when
+        the query changed (unless ``reset`` is false). Returns
+        (Checkpoint or None, 'new'|'reset'|'kept'|'changed')."""
         with self.engine.begin() as conn:
             state = checkpoints.ensure(conn, mapping, meter, fingerprint,
                                        reset)
@@ -97,18 +97,21 @@ class Store(object):
             return checkpoints.list_all(conn)
 
     @_database_errors
-    def record_result(self, mapping, meter, error=None):
+    def record_result(self, mapping, meter, error=None, fingerprint=None):
         with self.engine.begin() as conn:
-            checkpoints.record_result(conn, mapping, meter, error)
+            checkpoints.record_result(conn, mapping, meter, error,
+                                      fingerprint)
 
     # Data -----------------------------------------------------------------
     @_database_errors
-    def write_page(self, mapping, meter, rows, advance=True):
+    def write_page(self, mapping, meter, rows, advance=True,
+                   fingerprint=None):
         """Upsert a page of samples; move the checkpoint to its last row.
 
         ``rows`` are sample dicts with the ``samples`` columns (without
         dimension_set_id). Returns how many this pair exported for the
-        first time (see ``_first_exported``).
+        first time (see ``_first_exported``). The pair's checkpoint row is
+        created with ``fingerprint`` when it has none yet.
         The hourly rollup of every bucket the page touches, before and
         after, is recomputed in the same transaction.
         """
@@ -117,6 +120,8 @@ class Store(object):
         samples, dim_rows = self._prepare(rows)
         with self.engine.begin() as conn:
             rollup.lock(conn, {s['counter_name'] for s in samples})
+            if fingerprint is not None:
+                checkpoints.create(conn, mapping, meter, fingerprint)
             if dim_rows:
                 dialects.upsert(conn, schema.dimensions, dim_rows,
                                 keys=('set_id', 'key'))

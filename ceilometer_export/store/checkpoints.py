@@ -9,6 +9,7 @@ import dataclasses
 
 import sqlalchemy as sa
 
+from ceilometer_export.store import dialects
 from ceilometer_export.store import schema
 from ceilometer_export import timeutil
 
@@ -54,26 +55,36 @@ def list_all(connection):
 
 
 def ensure(connection, mapping, meter, fingerprint, reset=True):
-    """Create the checkpoint, or restart it when the query changed.
+    """Restart the checkpoint when the query changed.
 
-    Returns 'new', 'reset', 'kept', or 'changed' (query changed, reset
-    not allowed).
+    The row itself is created only when there is something to record (a
+    page written, an error: see ``create``), so that a discovered meter
+    the mapping selects nothing of leaves no row claiming a position.
+    Returns 'new' (no row yet), 'reset', 'kept', or 'changed' (query
+    changed, reset not allowed).
     """
     current = get(connection, mapping, meter)
-    now = timeutil.utcnow()
     if current is None:
-        connection.execute(sa.insert(_T).values(
-            mapping=mapping, meter=meter, query_fingerprint=fingerprint,
-            samples_exported=0, updated_at=now))
         return 'new'
     if current.query_fingerprint == fingerprint:
         return 'kept'
     if not reset:
         return 'changed'
+    # The count restarts with the position: it counts what this query
+    # exported, so it can never exceed the rows the query selects.
     connection.execute(sa.update(_T).where(_where(mapping, meter)).values(
-        last_timestamp=None, last_message_id=None,
-        query_fingerprint=fingerprint, updated_at=now))
+        last_timestamp=None, last_message_id=None, samples_exported=0,
+        query_fingerprint=fingerprint, updated_at=timeutil.utcnow()))
     return 'reset'
+
+
+def create(connection, mapping, meter, fingerprint):
+    """Insert the pair's row unless it exists (another writer may have
+    inserted it meanwhile: the upsert keeps theirs)."""
+    dialects.upsert(connection, _T, [{
+        'mapping': mapping, 'meter': meter, 'query_fingerprint': fingerprint,
+        'samples_exported': 0, 'updated_at': timeutil.utcnow()}],
+        keys=('mapping', 'meter'))
 
 
 def advance(connection, mapping, meter, position, new_rows):
@@ -97,7 +108,11 @@ def count(connection, mapping, meter, new_rows, now=None):
         updated_at=now or timeutil.utcnow()))
 
 
-def record_result(connection, mapping, meter, error=None):
+def record_result(connection, mapping, meter, error=None, fingerprint=None):
+    """The outcome of a pass over the pair; an error is recorded even for
+    a pair without a row yet (when ``fingerprint`` is given)."""
+    if error and fingerprint is not None:
+        create(connection, mapping, meter, fingerprint)
     now = timeutil.utcnow()
     values = {'updated_at': now,
               'last_error': error[:_MAX_ERROR_LENGTH] if error else None}

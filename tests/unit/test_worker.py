@@ -53,10 +53,11 @@ class FakeStore(object):
                                     None, None)
         return cp, 'kept'
 
-    def write_page(self, mapping, meter, rows, advance=True):
+    def write_page(self, mapping, meter, rows, advance=True,
+                   fingerprint=None):
         return len(rows)
 
-    def record_result(self, mapping, meter, error=None):
+    def record_result(self, mapping, meter, error=None, fingerprint=None):
         self.results[(mapping, meter)] = error
 
 
