@@ -80,18 +80,19 @@ def dataset():
     return rows
 
 
+FP = 'f' * 64
+
+
 def _store(url, dim_filter=None):
     store = Store(url, dim_filter)
     store.upgrade()
-    for meter in ('cpu', 'cpu_util', OBJECTS):
-        store.start_pair('test', meter, 'f' * 64)
     return store
 
 
 def _write(store, rows, page=250):
     for start in range(0, len(rows), page):
         chunk = rows[start:start + page]
-        store.write_page('test', chunk[0]['counter_name'], chunk)
+        store.write_page('test', chunk[0]['counter_name'], chunk, fingerprint=FP)
 
 
 @pytest.fixture
@@ -408,12 +409,12 @@ def _changed(row, **changes):
 def test_rollup_equals_group_by_after_overlaps_and_updates(db_url):
     store = _store(db_url)
     rows = [r for r in dataset() if r['counter_name'] == 'cpu']
-    store.write_page('test', 'cpu', rows[:120])
+    store.write_page('test', 'cpu', rows[:120], fingerprint=FP)
     assert_rollup_consistent(store)
     # Re-read with overlap (the lookback window): nothing counted twice.
-    assert store.write_page('test', 'cpu', rows[80:200]) == 80
+    assert store.write_page('test', 'cpu', rows[80:200], fingerprint=FP) == 80
     assert_rollup_consistent(store)
-    assert store.write_page('test', 'cpu', rows[:200]) == 0
+    assert store.write_page('test', 'cpu', rows[:200], fingerprint=FP) == 0
     assert_rollup_consistent(store)
     # Samples that change on re-read: volume, metadata (new dimension
     # set), timestamp (another hour), meter; and a duplicate in the page.
@@ -427,9 +428,9 @@ def test_rollup_equals_group_by_after_overlaps_and_updates(db_url):
         rows[15], _changed(rows[15], counter_volume=-1.0),
         rows[199],
     ]
-    assert store.write_page('test', 'cpu', edited) == 0
+    assert store.write_page('test', 'cpu', edited, fingerprint=FP) == 0
     assert_rollup_consistent(store)
-    store.write_page('test', 'cpu', rows[200:])
+    store.write_page('test', 'cpu', rows[200:], fingerprint=FP)
     assert_rollup_consistent(store)
     final = {r['message_id']: r for r in rows}
     final.update((r['message_id'], r) for r in edited)
