@@ -48,6 +48,16 @@ class FilterQuery:
             return copy.deepcopy(self._tree)
         return cli.to_complex_filter(self.constraints)
 
+    def filter_tree(self):
+        """What the query means, for local evaluation (SQL, Python): the
+        complex filter with lowercase operators, '=<'/'=>' folded to
+        '<='/'>=' and canonical field names (``user_id``, not ``user``;
+        ``metadata.KEY``), values typed as the server types them; None
+        when the query is empty."""
+        if self.is_json:
+            return copy.deepcopy(self._canonical)
+        return cli.to_complex_filter(self.constraints)
+
     def _canonical_form(self):
         if self.is_json:
             return ['json', self._canonical]

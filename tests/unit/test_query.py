@@ -436,3 +436,28 @@ def test_fingerprint_differs(a, b):
 def test_fingerprint_is_sha256_hex():
     value = fp('project_id=p')
     assert len(value) == 64 and int(value, 16) >= 0
+
+
+# --------------------------------------------------------------------------
+# filter_tree: the canonical meaning, for local evaluation
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize('text, tree', [
+    ('', None),
+    ('project=p;metadata.ram=2048',
+     {'and': [leaf('=', 'project_id', 'p'), leaf('=', 'metadata.ram', 2048)]}),
+    ('resource_metadata.a>=string::1', leaf('>=', 'metadata.a', '1')),
+    ('{"OR": [{"=<": {"volume": 3}}, {"Not": {"=>": {"user": "u"}}}]}',
+     {'or': [leaf('<=', 'counter_volume', 3),
+             {'not': leaf('>=', 'user_id', 'u')}]}),
+    ('{"In": {"type": ["gauge", "delta"]}}',
+     leaf('in', 'counter_type', ['gauge', 'delta'])),
+])
+def test_filter_tree_is_canonical(text, tree):
+    assert parse_filter(text).filter_tree() == tree
+
+
+def test_filter_tree_is_a_copy():
+    query = parse_filter('{"=": {"project_id": "p"}}')
+    query.filter_tree()['='] = {}
+    assert query.filter_tree() == leaf('=', 'project_id', 'p')
