@@ -80,6 +80,15 @@ class Store(object):
         as StoreError, for readers such as ``stats.run``."""
         return function(self.engine, *args)
 
+    def reachable(self):
+        """Whether the database answers (the receiver's healthcheck)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text('SELECT 1'))
+            return True
+        except sa.exc.SQLAlchemyError:
+            return False
+
     # Checkpoints ----------------------------------------------------------
     @_database_errors
     def start_pair(self, mapping, meter, fingerprint, reset=True):
@@ -122,17 +131,7 @@ class Store(object):
             rollup.lock(conn, {s['counter_name'] for s in samples})
             if fingerprint is not None:
                 checkpoints.create(conn, mapping, meter, fingerprint)
-            if dim_rows:
-                dialects.upsert(conn, schema.dimensions, dim_rows,
-                                keys=('set_id', 'key'))
-            known = self._existing_ids(conn, [s['message_id']
-                                              for s in samples])
-            dialects.upsert(conn, schema.samples, samples,
-                            keys=('message_id',), update=_SAMPLE_UPDATE)
-            # Old buckets too: an upsert can move a sample to another
-            # hour (or meter), which must then lose it.
-            rollup.refresh(conn, rollup.buckets_of(known.values())
-                           | rollup.buckets_of(_bucket_keys(samples)))
+            known = self._upsert_samples(conn, samples, dim_rows)
             new = _first_exported(samples, known,
                                   checkpoints.get(conn, mapping, meter))
             if advance:
@@ -142,6 +141,23 @@ class Store(object):
             else:
                 checkpoints.count(conn, mapping, meter, new)
         return new
+
+    def _upsert_samples(self, conn, samples, dim_rows):
+        """The one way samples enter the database, pulled or pushed:
+        dimension sets, the upsert, and the rollup of every bucket touched
+        before and after. Call it after ``rollup.lock``. Returns
+        {message_id: (meter, timestamp)} of the rows already stored."""
+        if dim_rows:
+            dialects.upsert(conn, schema.dimensions, dim_rows,
+                            keys=('set_id', 'key'))
+        known = self._existing_ids(conn, [s['message_id'] for s in samples])
+        dialects.upsert(conn, schema.samples, samples,
+                        keys=('message_id',), update=_SAMPLE_UPDATE)
+        # Old buckets too: an upsert can move a sample to another hour (or
+        # meter), which must then lose it.
+        rollup.refresh(conn, rollup.buckets_of(known.values())
+                       | rollup.buckets_of(_bucket_keys(samples)))
+        return known
 
     def _prepare(self, rows):
         # The API can return one message_id twice (Ceilometer does not
