@@ -133,6 +133,15 @@ class Simulator(object):
             recs = list(self.store.records(None, descending=False))
         return [model.old_sample(r) for r in recs]
 
+    def corrupt(self, message_id, fields):
+        """Serve sample ``message_id`` malformed: each OldSample field in
+        ``fields`` is emitted with that value instead (``model.MISSING``: left out;
+        ``bytes``: spliced into the body raw, e.g. b'"caf\\xe9"'). Both
+        sample renderings (GET /v2/meters/NAME and the Sample form) get
+        it; the record still filters and sorts by its real fields."""
+        if not self.store.corrupt(message_id, fields):
+            raise KeyError(message_id)
+
     def expire_tokens(self):
         """Invalidate every issued token now."""
         self.identity.expire_all()

@@ -76,7 +76,11 @@ class CeilometerApi(object):
         self.request_log = request_log
 
     def __call__(self, req):
-        fault = self.faults.pick()
+        try:
+            body = req.json()
+        except ValueError:
+            body = None
+        fault = self.faults.for_request(req.segments(), body)
         if fault is not None and fault.kind == 'delay':
             time.sleep(fault.delay)
         if fault is not None and fault.kind in ('error', 'drop'):

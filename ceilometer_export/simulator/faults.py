@@ -1,7 +1,9 @@
 """Fault injection for Ceilometer API requests (never Keystone).
 
 Random faults are drawn per request from a seeded generator; ``fail_next``
-queues deterministic ones that take precedence. Kinds:
+queues deterministic ones that take precedence; ``fail_meter`` makes every
+request about one meter fail (its path names it, or its complex-query
+filter compares counter_name with it) until cleared. Kinds:
 
 - an int status: 500 gets a WSME fault envelope, 503 an HTML page from a
   load balancer, anything else a WSME envelope;
@@ -25,6 +27,7 @@ class Faults(object):
                  drop_rate=0.0, truncate_rate=0.0, nonjson_rate=0.0):
         self._lock = threading.Lock()
         self._queue = collections.deque()
+        self._meters = {}
         self.error_rate = error_rate
         self.delay = delay
         self.delay_rate = delay_rate
@@ -51,10 +54,32 @@ class Faults(object):
             for _ in range(n):
                 self._queue.append(self._make(status, delay))
 
+    def fail_meter(self, name, status=504, delay=None):
+        """Every request about meter ``name`` fails with ``status`` (a
+        kind as for fail_next), until ``fail_meter(name, None)``/clear()."""
+        with self._lock:
+            if status is None:
+                self._meters.pop(name, None)
+            else:
+                self._meters[name] = self._make(status, delay)
+
+    def for_request(self, segments, body):
+        """The fault for a request (path segments, parsed JSON body)."""
+        with self._lock:
+            meters = dict(self._meters)
+        if meters:
+            text = body.get('filter') if isinstance(body, dict) else None
+            for name, fault in meters.items():
+                if name in segments or (isinstance(text, str) and (
+                        '"counter_name": "%s"' % name) in text):
+                    return fault
+        return self.pick()
+
     def clear(self):
-        """No more faults: zero rates, empty queue."""
+        """No more faults: zero rates, empty queue, no failing meters."""
         with self._lock:
             self._queue.clear()
+            self._meters.clear()
         self.error_rate = self.delay_rate = self.drop_rate = 0.0
         self.truncate_rate = self.nonjson_rate = 0.0
 

@@ -122,7 +122,7 @@ class Meter(object):
 class Record(object):
     __slots__ = ('key', 'seq', 'message_id', 'meter', 'volume', 'user_id',
                  'project_id', 'resource_id', 'source', 'timestamp',
-                 'recorded_at', 'meta')
+                 'recorded_at', 'meta', 'override')
 
     def raw(self):
         """The add_samples() dict this record was built from."""
@@ -208,7 +208,35 @@ _NEW_HEAD = ('{"id": %s, "meter": %s, "type": %s, "unit": %s, "volume": %s, '
              '"metadata": ')
 
 
+# -- malformed samples (Simulator.corrupt) -------------------------------------
+# A record may carry ``override``: OldSample keys -> what the API emits for
+# them instead (MISSING: the key is absent; bytes: spliced into the body
+# as they are, e.g. invalid UTF-8). Filtering and ordering still use the
+# record's real fields, as a real API would with a broken stored row.
+
+MISSING = object()
+_NEW_KEYS = {'message_id': 'id', 'counter_name': 'meter',
+             'counter_type': 'type', 'counter_unit': 'unit',
+             'counter_volume': 'volume', 'resource_metadata': 'metadata'}
+
+
+def _overridden(sample, override, rename):
+    out = []
+    values = dict(sample)
+    values.update((rename.get(k, k), v) for k, v in override.items())
+    for key, value in values.items():
+        if value is MISSING:
+            continue
+        text = value if isinstance(value, bytes) else \
+            json.dumps(value).encode()
+        out.append(json.dumps(key).encode() + b': ' + text)
+    return b'{' + b', '.join(out) + b'}, '
+
+
 def _old_parts(rec, parts):
+    if rec.override is not None:
+        parts.append(_overridden(old_sample(rec), rec.override, {}))
+        return
     meter = rec.meter
     parts.append((_OLD_HEAD % (
         _jstr(rec.source), _jstr(meter.name), _jstr(meter.type),
@@ -220,6 +248,9 @@ def _old_parts(rec, parts):
 
 
 def _new_parts(rec, parts):
+    if rec.override is not None:
+        parts.append(_overridden(new_sample(rec), rec.override, _NEW_KEYS))
+        return
     meter = rec.meter
     parts.append((_NEW_HEAD % (
         _jstr(rec.message_id), _jstr(meter.name), _jstr(meter.type),

@@ -119,6 +119,7 @@ class SampleStore(object):
         if missing:
             raise ValueError('sample lacks %s: %r' % (', '.join(missing), raw))
         rec = model.Record()
+        rec.override = None
         self._seq += 1
         rec.seq = self._seq
         rec.meter = self._meter(raw)
@@ -172,6 +173,15 @@ class SampleStore(object):
             self._resources[rec.resource_id] = _ResourceSummary(rec)
         else:
             summary.update(rec)
+
+    def corrupt(self, message_id, override):
+        """Serve the record(s) of ``message_id`` with ``override`` applied
+        to their JSON (see model.MISSING); returns how many."""
+        with self.lock:
+            recs = self.by_id(message_id)
+            for rec in recs:
+                rec.override = dict(override)
+        return len(recs)
 
     # -- reading (hold self.lock) ------------------------------------------
 
