@@ -42,3 +42,8 @@ class StoreError(ExportError):
 
 class CoordinationError(ExportError):
     """The coordination backend cannot be joined."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached (after retries): nothing else can
+    be stored this pass either."""

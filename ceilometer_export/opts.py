@@ -46,6 +46,25 @@ DATABASE_OPTS = [
                     'sqlite:///PATH, postgresql+psycopg2://USER:PASS@HOST/DB '
                     'or mysql+pymysql://USER:PASS@HOST/DB (postgresql:// '
                     'and mysql:// mean the same drivers).'),
+    # oslo.db's names and meanings, so that shared files read the same.
+    cfg.IntOpt('max_retries', default=-1, min=-1,
+               help='Connection attempts at start-up of the daemon while '
+                    'the database is unreachable (-1: wait until it is '
+                    'reachable or SIGTERM). ceilometer-export --once waits '
+                    'at most db_max_retries instead.'),
+    cfg.FloatOpt('retry_interval', default=10.0, min=0,
+                 help='Seconds between two of those start-up attempts.'),
+    cfg.IntOpt('db_max_retries', default=5, min=0,
+               help='Retries of one transaction (a page with its '
+                    'checkpoint) after a transient error: connection lost, '
+                    'server restarted, deadlock, serialization failure, '
+                    'SQLite busy. Each retry runs the whole transaction '
+                    'again on a fresh connection.'),
+    cfg.FloatOpt('db_retry_interval', default=0.5, min=0,
+                 help='First delay in seconds before such a retry; doubled '
+                      'per retry, with jitter.'),
+    cfg.FloatOpt('db_max_retry_interval', default=10.0, min=0,
+                 help='Cap of that delay in seconds.'),
 ]
 
 EXPORT_OPTS = [
@@ -100,6 +119,13 @@ STRICT_GROUPS = {
 }
 
 CREDENTIALS_GROUP = 'service_credentials'
+# keystoneauth's session option has no default: one hung request would
+# block the daemon for ever (design section 12).
+REQUEST_TIMEOUT = 60.0
+
+
+def set_credentials_defaults(conf):
+    conf.set_default('timeout', REQUEST_TIMEOUT, group=CREDENTIALS_GROUP)
 
 
 def _credentials_opts():
@@ -108,9 +134,13 @@ def _credentials_opts():
     auth = (ks_loading.get_auth_common_conf_options()
             + ks_loading.get_auth_plugin_conf_options('password'))
     unique = {o.dest: o for o in auth}
-    session = ks_loading.get_session_conf_options()
-    return (list(unique.values()) + copy.deepcopy(session)
-            + CREDENTIALS_EXTRA_OPTS)
+    session = copy.deepcopy(ks_loading.get_session_conf_options())
+    for opt in session:
+        if opt.dest == 'timeout':
+            opt.default = REQUEST_TIMEOUT
+            opt.help = ('Seconds an HTTP request (Keystone or Ceilometer) may '
+                        'take before it fails and is retried.')
+    return list(unique.values()) + session + CREDENTIALS_EXTRA_OPTS
 
 
 def list_opts():

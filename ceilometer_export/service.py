@@ -46,6 +46,7 @@ def new_conf(cli_opts=()):
     # known; registering the password plugin's here would clash with it.
     ks_loading.register_auth_conf_options(conf, opts.CREDENTIALS_GROUP)
     ks_loading.register_session_conf_options(conf, opts.CREDENTIALS_GROUP)
+    opts.set_credentials_defaults(conf)
     conf.register_opts(opts.CREDENTIALS_EXTRA_OPTS, opts.CREDENTIALS_GROUP)
     conf.register_cli_opts(list(cli_opts))
     return conf

@@ -13,6 +13,7 @@ from oslo_log import log
 
 from ceilometer_export import coordination
 from ceilometer_export import errors
+from ceilometer_export import rejects
 from ceilometer_export import timeutil
 
 LOG = log.getLogger(__name__)
@@ -62,12 +63,22 @@ class Worker(object):
                 self.stop.wait(remaining)
 
     def run_pass(self, mappings, backfill=Backfill()):
-        """Export every mapping until caught up; True when all succeeded."""
+        """Export every mapping until caught up; True when all succeeded.
+
+        An unreachable database ends the pass (nothing could be stored);
+        an unreachable API fails the remaining mappings fast (the source's
+        circuit breaker)."""
         ok = True
+        self.source.start_pass()
         for mapping in self.partition.owned(mappings):
             if self.stop.is_set():
                 break
-            ok = self._run_mapping(mapping, backfill) and ok
+            try:
+                ok = self._run_mapping(mapping, backfill) and ok
+            except errors.DatabaseUnavailable as exc:
+                LOG.error('pass abandoned at mapping %s: %s', mapping.name,
+                          exc)
+                return False
         return ok
 
     def _run_mapping(self, mapping, backfill):
@@ -99,8 +110,11 @@ class Worker(object):
                 failed += [result.error] if result.error else []
         except errors.Interrupted:
             LOG.info('mapping %s: stopped on request', mapping.name)
+        except errors.DatabaseUnavailable:
+            raise
         except (errors.SourceError, errors.StoreError) as exc:
-            failed.append(str(exc))
+            # Discovering the meters failed: no pair to record it on.
+            failed.append('meters of mapping %s: %s' % (mapping.name, exc))
         return totals, positions, '; '.join(failed) or None
 
     def _run_pair(self, mapping, meter, backfill):
@@ -116,13 +130,12 @@ class Worker(object):
         try:
             self._copy(mapping, meter, self._lower(checkpoint, backfill),
                        backfill, result)
-        except errors.SampleError as exc:
-            # A sample that cannot be stored blocks only its own meter.
-            result.error = 'meter %s: %s' % (meter, exc)
-        except errors.SourceError as exc:
-            self.store.record_result(mapping.name, meter, error=str(exc),
-                                     fingerprint=fingerprint)
+        except errors.DatabaseUnavailable:
             raise
+        except (errors.SourceError, errors.StoreError) as exc:
+            # Recorded against this meter only: the mapping's other meters
+            # still run (a source whose API is down fails them fast).
+            result.error = 'meter %s: %s' % (meter, exc)
         self.store.record_result(mapping.name, meter, error=result.error,
                                  fingerprint=fingerprint)
         return result
@@ -133,11 +146,10 @@ class Worker(object):
                 mapping.name, meter, rows, advance=not backfill.range_only,
                 fingerprint=mapping.query.fingerprint())
             result.read += len(rows)
-            last = (rows[-1]['timestamp'], rows[-1]['message_id'])
-            LOG.debug('mapping %s meter %s: %d samples written up to %s',
-                      mapping.name, meter, len(rows), last[0].isoformat())
-            if not backfill.range_only:
-                result.position = max(result.position or last, last)
+            _log_rejects(mapping, meter, rows)
+            known = [p for p in map(_position, rows) if p is not None]
+            if known and not backfill.range_only:
+                result.position = max([result.position or known[0]] + known)
             if self.stop.is_set():
                 raise errors.Interrupted()
 
@@ -152,6 +164,21 @@ class Worker(object):
             return backfill.since or self.start_time
         # A backfill never skips what lies between it and the checkpoint.
         return min(resume, backfill.since) if backfill.since else resume
+
+
+def _position(row):
+    if row['timestamp'] is None or row['message_id'] is None:
+        return None
+    return row['timestamp'], row['message_id']
+
+
+def _log_rejects(mapping, meter, rows):
+    for row in rows:
+        if rejects.is_reject(row):
+            # repr(): an invalid character never reaches the log raw.
+            LOG.warning('mapping %s meter %s: sample %r stored in '
+                        'export_rejects: %s', mapping.name, meter,
+                        row['message_id'], rejects.reason_of(row))
 
 
 def _lag(positions):

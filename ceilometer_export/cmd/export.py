@@ -56,8 +56,8 @@ def _build(argv, stop):
     settings = service.load_settings(conf)
     mappings = service.select_mappings(settings, conf.mapping)
     backfill = _backfill(conf)
-    store = store_mod.Store.from_conf(conf)
-    store.check_schema()
+    store = store_mod.Store.from_conf(conf, wait=stop.wait)
+    _wait_for_database(store, conf, stop)
     source = source_mod.Source(conf, wait=stop.wait)
     partition = coordination.for_url(conf.coordination.backend_url)
     worker = worker_mod.Worker(source, store, stop, conf.export.lookback,
@@ -65,13 +65,37 @@ def _build(argv, stop):
     return conf, mappings, backfill, worker
 
 
+def _wait_for_database(store, conf, stop):
+    """The daemon waits for a database that is down at start (``[database]
+    max_retries``, -1: until SIGTERM); --once gives up after the store's
+    own retries (``db_max_retries``) and exits 1."""
+    limit = 0 if conf.once else conf.database.max_retries
+    attempt = 0
+    while True:
+        try:
+            return store.check_schema()
+        except errors.DatabaseUnavailable as exc:
+            if 0 <= limit <= attempt:
+                raise
+            attempt += 1
+            LOG.warning('%s; waiting for the database, attempt %d in %.0f s',
+                        exc, attempt, conf.database.retry_interval)
+            if stop.wait(conf.database.retry_interval):
+                raise errors.Interrupted('stopped while waiting for the '
+                                         'database') from None
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     stop = threading.Event()
+    _handle_signals(stop)
     try:
         conf, mappings, backfill, worker = _build(argv, stop)
     except errors.ConfigError as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
+    except errors.Interrupted as exc:
+        LOG.info('%s', exc)
+        return cmd.EXIT_OK
     except (errors.StoreError, errors.CoordinationError) as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
     try:
@@ -80,7 +104,7 @@ def main(argv=None):
         worker.partition.stop()
 
 
-def _run(conf, mappings, backfill, worker, stop):
+def _handle_signals(stop):
     def request_stop(signum, frame):
         # The current page is finished and committed before exiting.
         LOG.info('signal %d received: stopping after the current page',
@@ -88,6 +112,9 @@ def _run(conf, mappings, backfill, worker, stop):
         stop.set()
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+
+
+def _run(conf, mappings, backfill, worker, stop):
     # Options marked secret (passwords, the database URL) print as ****.
     conf.log_opt_values(LOG, logging.DEBUG)
 

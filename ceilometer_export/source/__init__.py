@@ -34,6 +34,10 @@ class Source(object):
         configured = conf.ceilometer.query_mode
         self._mode = None if configured == 'auto' else configured
 
+    def start_pass(self):
+        """A new pass: the API gets a full retry ladder again."""
+        self._api.breaker.start_pass()
+
     def mode(self):
         """complex or simple; 'auto' asks the API once per process."""
         if self._mode is None:

@@ -10,6 +10,7 @@ failure, because its constructor already talks to the API.
 
 import json
 import random
+import re
 import urllib.parse
 
 from ceilometerclient import client as cc_client
@@ -24,6 +25,8 @@ from ceilometer_export import opts
 
 LOG = log.getLogger(__name__)
 
+_CAPABILITIES = 'GET /v2/capabilities'
+_SURROGATE = re.compile('[\udc80-\udcff]')
 _RETRIABLE_STATUS = frozenset((429, 500, 502, 503, 504))
 _FATAL_HINTS = {
     401: 'credentials rejected after re-authentication: check '
@@ -49,11 +52,29 @@ def load_session(conf):
             raise errors.ConfigError(
                 '[%s] auth_type: required (e.g. password, v2password, '
                 'token, none)' % group)
-        return ks_loading.load_session_from_conf_options(conf, group,
-                                                         auth=auth)
+        session = ks_loading.load_session_from_conf_options(conf, group,
+                                                            auth=auth)
     except (ks_exc.MissingRequiredOptions,
             ks_exc.NoMatchingPlugin) as exc:
         raise errors.ConfigError('[%s] %s' % (group, exc)) from None
+    session.session.hooks['response'].append(_escape_invalid_utf8)
+    return session
+
+
+def _escape_invalid_utf8(response, **kwargs):
+    """Bytes that are not UTF-8 as JSON \\udcXX escapes (lone surrogates).
+
+    requests would decode them as U+FFFD, silently replacing data; this
+    way the sample that holds them is rejected with its raw text intact.
+    """
+    body = response.content
+    try:
+        body.decode('utf-8')
+    except UnicodeDecodeError:
+        text = body.decode('utf-8', 'surrogateescape')
+        response._content = _SURROGATE.sub(
+            lambda m: '\\u%04x' % ord(m.group()), text).encode('utf-8')
+    return response
 
 
 class ApiClient(object):
@@ -63,10 +84,11 @@ class ApiClient(object):
         self._wait = wait
         self._session = session or load_session(conf)
         self._client = None
+        self.breaker = Breaker()
 
     # Calls ----------------------------------------------------------------
     def capabilities(self):
-        return self._call('GET /v2/capabilities', lambda c: c.capabilities
+        return self._call(_CAPABILITIES, lambda c: c.capabilities
                           .get().to_dict())
 
     def meter_names(self, limit, q=None):
@@ -108,6 +130,7 @@ class ApiClient(object):
         return cc_client.get_client('2', **kwargs)
 
     def _call(self, what, request):
+        self.breaker.check(what)
         retries = self._conf.ceilometer.max_retries
         for attempt in range(retries + 1):
             try:
@@ -117,8 +140,10 @@ class ApiClient(object):
             except Exception as exc:
                 failure = classify(what, exc)
             self._client = None
-            if isinstance(failure, errors.FatalSourceError) \
-                    or attempt == retries:
+            if isinstance(failure, errors.FatalSourceError):
+                raise failure
+            if attempt == retries:
+                self._probe(what, failure)
                 raise failure
             delay = self._backoff(attempt)
             LOG.warning('%s; retry %d of %d in %.1f s', failure,
@@ -126,11 +151,50 @@ class ApiClient(object):
             if self._wait(delay):
                 raise errors.Interrupted(str(failure))
 
+    def _probe(self, what, failure):
+        """Is the endpoint down, or was only this request broken?"""
+        if what != _CAPABILITIES:
+            try:
+                if self._client is None:
+                    self._client = self._build()
+                self._client.capabilities.get()
+                return
+            except Exception:
+                self._client = None
+        self.breaker.open(failure)
+
     def _backoff(self, attempt):
         section = self._conf.ceilometer
         cap = min(section.max_retry_delay, section.retry_delay * 2 ** attempt)
         # Jitter keeps several workers from retrying in lock-step.
         return cap * random.uniform(0.5, 1.0)
+
+
+class Breaker(object):
+    """One retry ladder per pass while the API is down.
+
+    After a request exhausted its retries, the API is probed once (GET
+    /v2/capabilities, one attempt): if that fails too, the endpoint is
+    taken as down and every further request of the pass fails at once,
+    without being sent. If it answers, only that request was broken (one
+    meter failing) and the others go on normally.
+    """
+
+    def __init__(self):
+        self.start_pass()
+
+    def start_pass(self):
+        self.cause = None
+
+    def check(self, what):
+        if self.cause is not None:
+            raise errors.SourceError('%s: not sent, the API is down this '
+                                     'pass (%s)' % (what, self.cause))
+
+    def open(self, failure):
+        LOG.error('the API is down (%s): the other requests of this pass '
+                  'fail without being sent', failure)
+        self.cause = failure
 
 
 def _json(resource):

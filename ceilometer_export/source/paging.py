@@ -13,7 +13,16 @@ ZERO = datetime.timedelta(0)
 
 
 def position(row):
+    """(timestamp, message_id), or None for a rejected sample whose
+    timestamp or id is unusable: paging steps over it."""
+    if row['timestamp'] is None or row['message_id'] is None:
+        return None
     return (row['timestamp'], row['message_id'])
+
+
+def _sort_key(row):
+    # Samples without a position go first; they never move a checkpoint.
+    return position(row) or (datetime.datetime.min, '')
 
 
 class OrderError(ValueError):
@@ -30,16 +39,20 @@ def keyset_pages(fetch, lower, page_size):
     after = None
     while True:
         rows = fetch(lower, after, page_size)
+        keys = [k for k in map(position, rows) if k is not None]
+        if keys:
+            _check_ascending(keys, after)
         if rows:
-            _check_ascending(rows, after)
             yield rows
-            after = position(rows[-1])
         if len(rows) < page_size:
             return
+        if not keys:
+            raise OrderError('a whole page of samples without a usable '
+                             '(timestamp, message_id): cannot page on')
+        after = keys[-1]
 
 
-def _check_ascending(rows, after):
-    keys = [position(r) for r in rows]
+def _check_ascending(keys, after):
     if (after is not None and keys[0] <= after) or any(
             a > b for a, b in zip(keys, keys[1:])):
         raise OrderError('the API returned samples out of the requested '
@@ -69,7 +82,7 @@ def window_pages(fetch, lower, page_size, span, horizon, end=None):
         if len(rows) >= page_size:
             rows = _whole_instant(fetch, lo, page_size)
         if rows:
-            yield sorted(rows, key=position)
+            yield sorted(rows, key=_sort_key)
         if hi is None or hi == last:
             return
         lo = hi + MICROSECOND
@@ -93,7 +106,8 @@ def _split(lo, hi, horizon, rows):
     returned: everything newer than that row was complete, so the
     samples the limit cut off all lie at or before it.
     """
-    oldest = min(r['timestamp'] for r in rows)
+    known = [r['timestamp'] for r in rows if r['timestamp'] is not None]
+    oldest = min(known) if known else lo
     if oldest <= lo:
         return lo
     top = hi if hi is not None else max(horizon, oldest)

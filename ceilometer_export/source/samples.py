@@ -1,12 +1,13 @@
 """API samples (OldSample or Sample JSON) as rows of the samples table.
 
-Everything is checked here, once, so a malformed sample is reported with
-its id and field instead of failing somewhere in SQL.
+Everything is checked here, once. A sample that cannot be stored as it is
+becomes a *reject row* (see ``rejects``) instead of failing its page: the
+rest of the page is stored and the checkpoint moves past it.
 """
 
 import math
 
-from ceilometer_export import errors
+from ceilometer_export import rejects
 from ceilometer_export.store import schema
 from ceilometer_export import timeutil
 
@@ -16,30 +17,60 @@ _SAMPLE_KEYS = {'message_id': 'id', 'counter_name': 'meter',
                 'counter_volume': 'volume', 'resource_metadata': 'metadata'}
 _NAME_FIELDS = ('counter_type', 'counter_unit', 'project_id', 'user_id',
                 'source')
+# The reason code of a bad field (design section 12); others are 'other'.
+_FIELD_REASONS = {'message_id': rejects.MESSAGE_ID,
+                  'timestamp': rejects.TIMESTAMP,
+                  'recorded_at': rejects.TIMESTAMP,
+                  'counter_volume': rejects.VOLUME}
+
+
+class _Bad(Exception):
+    def __init__(self, reason, text):
+        super(_Bad, self).__init__(text)
+        self.reason = reason
+
+
+class _TooLong(ValueError):
+    pass
 
 
 def from_old_sample(raw, meter):
-    return _row(raw, meter, lambda key: key)
+    return _convert(raw, meter, lambda key: key)
 
 
 def from_sample(raw, meter):
-    return _row(raw, meter, lambda key: _SAMPLE_KEYS.get(key, key))
+    return _convert(raw, meter, lambda key: _SAMPLE_KEYS.get(key, key))
+
+
+def _convert(raw, meter, api_key):
+    try:
+        return _row(raw, meter, api_key)
+    except _Bad as bad:
+        return rejects.reject_row(raw, bad.reason, str(bad),
+                                  *_position(raw, api_key))
 
 
 def _row(raw, meter, api_key):
     if not isinstance(raw, dict):
-        raise errors.SampleError('the API returned a %s where a sample '
-                                 'object was expected' % type(raw).__name__)
-    ident = raw.get(api_key('message_id'))
+        raise _Bad(rejects.OTHER, 'the API returned a %s where a sample '
+                   'object was expected' % type(raw).__name__)
+    where = rejects.invalid_text(raw)
+    if where is not None:
+        raise _Bad(rejects.UNICODE, 'field %s: %s' % where)
 
     def field(name, check, **kw):
         key = api_key(name)
         if key not in raw:
-            raise _bad(ident, meter, key, 'missing')
+            raise _Bad(_FIELD_REASONS.get(name, rejects.OTHER),
+                       'field %r: missing' % key)
         try:
             return check(raw[key], **kw)
+        except _TooLong as exc:
+            raise _Bad(rejects.TOO_LONG, 'field %r: %s' % (key, exc)) \
+                from None
         except (TypeError, ValueError) as exc:
-            raise _bad(ident, meter, key, exc) from None
+            raise _Bad(_FIELD_REASONS.get(name, rejects.OTHER),
+                       'field %r: %s' % (key, exc)) from None
 
     row = {
         'message_id': field('message_id', _text,
@@ -55,22 +86,37 @@ def _row(raw, meter, api_key):
     for name in _NAME_FIELDS:
         row[name] = field(name, _optional, parse=_text)
     if row['counter_name'] != meter:
-        raise _bad(ident, meter, api_key('counter_name'),
-                   'the API returned meter %r for a request on %r'
-                   % (row['counter_name'], meter))
+        raise _Bad(rejects.OTHER, 'field %r: the API returned meter %r for '
+                   'a request on %r' % (api_key('counter_name'),
+                                        row['counter_name'], meter))
     return row
 
 
-def _bad(ident, meter, key, problem):
-    return errors.SampleError('sample %r of meter %r: field %r: %s'
-                              % (ident, meter, key, problem))
+def _position(raw, api_key):
+    """(message_id, timestamp) of a rejected sample where they are usable,
+    else None: paging and the checkpoint then ignore the sample."""
+    if not isinstance(raw, dict):
+        return None, None
+    ident = raw.get(api_key('message_id'))
+    try:
+        ident = _text(ident, limit=schema.MESSAGE_ID_LENGTH)
+        if rejects.invalid_text(ident) is not None:
+            ident = None
+    except ValueError:
+        ident = None
+    try:
+        stamp = timeutil.parse_api(raw.get('timestamp'))
+    except ValueError:
+        stamp = None
+    return ident, stamp
 
 
 def _text(value, limit=schema.NAME_LENGTH):
     if not isinstance(value, str) or not value:
         raise ValueError('expected a non-empty string, got %r' % (value,))
     if len(value) > limit:
-        raise ValueError('longer than %d characters' % limit)
+        raise _TooLong('%d characters, longer than the column (%d)'
+                       % (len(value), limit))
     return value
 
 
@@ -83,9 +129,13 @@ def _volume(value):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError('expected a number, got %r' % (value,))
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError('%r does not fit a double' % (value,)) from None
     if not math.isfinite(value):
         raise ValueError('%r cannot be stored on every backend' % (value,))
-    return float(value)
+    return value
 
 
 def _metadata(value):

@@ -8,17 +8,23 @@ position consistent.
 
 import functools
 
+from oslo_log import log
 import sqlalchemy as sa
 
 from ceilometer_export import dimensions
 from ceilometer_export import errors
+from ceilometer_export import rejects
 from ceilometer_export.store import checkpoints
 from ceilometer_export.store import dialects
+from ceilometer_export.store import duplicates
 from ceilometer_export.store import engine as engine_mod
 from ceilometer_export.store import migration
+from ceilometer_export.store import rejected as store_rejects
+from ceilometer_export.store import retry
 from ceilometer_export.store import rollup
 from ceilometer_export.store import schema
 
+LOG = log.getLogger(__name__)
 _SAMPLE_UPDATE = [c.name for c in schema.samples.columns
                   if c.name != 'message_id']
 _ID_CHUNK = 1000
@@ -26,33 +32,62 @@ _ID_CHUNK = 1000
 
 def _database_errors(method):
     """SQLAlchemy failures as StoreError, without the statement's
-    parameters (a page of samples) in the message."""
+    parameters (a page of samples) in the message. Transient ones are
+    retried first: the method is one transaction, so it runs again whole
+    (see ``retry``)."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except sa.exc.SQLAlchemyError as exc:
-            detail = getattr(exc, 'orig', None) or exc
-            first_line = (str(detail).strip().splitlines() or [''])[0]
-            raise errors.StoreError('database %s: %s: %s' % (
-                self.safe_url, type(detail).__name__, first_line)) from None
+        attempt = 0
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except sa.exc.SQLAlchemyError as exc:
+                kind = retry.classify(exc)
+                failure = self._failure(exc, kind)
+            if kind is None or attempt >= self.retry.retries:
+                raise failure from None
+            if kind == retry.CONNECTION:
+                # The other pooled connections died with the server too.
+                self.engine.dispose()
+            pause = retry.delay(self.retry, attempt)
+            attempt += 1
+            LOG.warning('%s; retry %d of %d in %.1f s', failure, attempt,
+                        self.retry.retries, pause)
+            if self.retry.wait(pause):
+                raise errors.Interrupted(str(failure))
     return wrapper
 
 
 class Store(object):
 
-    def __init__(self, url, dim_filter=None):
+    def __init__(self, url, dim_filter=None, retry_policy=None):
         self.engine = engine_mod.make_engine(url)
         self.dim_filter = dim_filter or dimensions.DimensionFilter()
+        self.retry = retry_policy or retry.Policy()
 
     @classmethod
-    def from_conf(cls, conf):
-        return cls(conf.database.connection,
-                   dimensions.DimensionFilter.from_conf(conf))
+    def from_conf(cls, conf, wait=None):
+        """``wait(seconds)`` pauses between retries and returns True when
+        the process is asked to stop (default: an uninterruptible wait)."""
+        section = conf.database
+        policy = retry.Policy(section.db_max_retries,
+                              section.db_retry_interval,
+                              section.db_max_retry_interval,
+                              wait or retry.Policy.wait)
+        return cls(section.connection,
+                   dimensions.DimensionFilter.from_conf(conf), policy)
 
     @property
     def safe_url(self):
         return engine_mod.safe(self.engine.url)
+
+    def _failure(self, exc, kind):
+        detail = getattr(exc, 'orig', None) or exc
+        first_line = (str(detail).strip().splitlines() or [''])[0]
+        error = (errors.DatabaseUnavailable if kind == retry.CONNECTION
+                 else errors.StoreError)
+        return error('database %s: %s: %s' % (
+            self.safe_url, type(detail).__name__, first_line))
 
     def close(self):
         self.engine.dispose()
@@ -118,13 +153,16 @@ class Store(object):
         """Upsert a page of samples; move the checkpoint to its last row.
 
         ``rows`` are sample dicts with the ``samples`` columns (without
-        dimension_set_id). Returns how many this pair exported for the
-        first time (see ``_first_exported``). The pair's checkpoint row is
-        created with ``fingerprint`` when it has none yet.
+        dimension_set_id), and reject rows (``rejects.reject_row``), which
+        go to ``export_rejects``; the checkpoint moves past those too.
+        Returns how many this pair exported for the first time (see
+        ``_first_exported``). The pair's checkpoint row is created with
+        ``fingerprint`` when it has none yet.
         The hourly rollup of every bucket the page touches, before and
         after, is recomputed in the same transaction.
         """
-        if not rows:
+        rows, rejected = _split_rejects(rows)
+        if not rows and not rejected:
             return 0
         samples, dim_rows = self._prepare(rows)
         with self.engine.begin() as conn:
@@ -134,10 +172,11 @@ class Store(object):
             known = self._upsert_samples(conn, samples, dim_rows)
             new = _first_exported(samples, known,
                                   checkpoints.get(conn, mapping, meter))
-            if advance:
-                last = max(samples, key=_position)
-                checkpoints.advance(conn, mapping, meter, _position(last),
-                                    new)
+            if rejected:
+                store_rejects.insert(conn, mapping, meter, rejected)
+            last = _last_position(rows + rejected)
+            if advance and last is not None:
+                checkpoints.advance(conn, mapping, meter, last, new)
             else:
                 checkpoints.count(conn, mapping, meter, new)
         return new
@@ -147,26 +186,37 @@ class Store(object):
         dimension sets, the upsert, and the rollup of every bucket touched
         before and after. Call it after ``rollup.lock``. Returns
         {message_id: (meter, timestamp)} of the rows already stored."""
+        if not samples:
+            return {}
         if dim_rows:
             dialects.upsert(conn, schema.dimensions, dim_rows,
                             keys=('set_id', 'key'))
         known = self._existing_ids(conn, [s['message_id'] for s in samples])
-        dialects.upsert(conn, schema.samples, samples,
-                        keys=('message_id',), update=_SAMPLE_UPDATE)
+        kept = _drop_older_versions(samples, known)
+        if kept:
+            dialects.upsert(conn, schema.samples, kept,
+                            keys=('message_id',), update=_SAMPLE_UPDATE)
         # Old buckets too: an upsert can move a sample to another hour (or
         # meter), which must then lose it.
         rollup.refresh(conn, rollup.buckets_of(known.values())
-                       | rollup.buckets_of(_bucket_keys(samples)))
+                       | rollup.buckets_of(_bucket_keys(kept)))
         return known
+
+    @_database_errors
+    def reject_counts(self):
+        """{(mapping, meter): {reason code: n}} of ``export_rejects``
+        (codes: ``rejects.REASONS``; mapping None for pushed samples)."""
+        with self.engine.connect() as conn:
+            return store_rejects.counts(conn)
 
     def _prepare(self, rows):
         # The API can return one message_id twice (Ceilometer does not
         # enforce uniqueness); one statement may not touch a row twice.
+        rows = duplicates.latest_versions(rows)
         set_ids, dim_rows = self._dimension_sets(
             row.get('resource_metadata') for row in rows)
-        by_id = {row['message_id']: dict(row, dimension_set_id=set_id)
-                 for row, set_id in zip(rows, set_ids)}
-        return list(by_id.values()), dim_rows
+        return [dict(row, dimension_set_id=set_id)
+                for row, set_id in zip(rows, set_ids)], dim_rows
 
     def _dimension_sets(self, metadatas):
         """The set id of each metadata, and the ``dimensions`` rows of
@@ -290,6 +340,26 @@ def _first_exported(samples, known, checkpoint):
     return sum(1 for s in samples
                if start is None or _position(s) > start
                or s['message_id'] not in known)
+
+
+def _split_rejects(rows):
+    samples, rejected = [], []
+    for row in rows:
+        (rejected if rejects.is_reject(row) else samples).append(row)
+    return samples, rejected
+
+
+def _last_position(rows):
+    known = [_position(r) for r in rows
+             if r['timestamp'] is not None and r['message_id'] is not None]
+    return max(known) if known else None
+
+
+def _drop_older_versions(samples, known):
+    """A stored version of a message_id with a later timestamp is kept
+    (see ``duplicates``)."""
+    return [s for s in samples if s['message_id'] not in known
+            or known[s['message_id']][1] <= s['timestamp']]
 
 
 def _position(sample):

@@ -189,25 +189,3 @@ def test_token_expiry_mid_run_reauthenticates(tmp_path, make_db_url):
         assert harness.exported(db_url) == harness.expected(sim, WANT)
         statuses = [r['status'] for r in sim.request_log]
     assert 401 in statuses
-
-
-def test_malformed_sample_blocks_only_its_meter(tmp_path, sim, make_db_url,
-                                                capfd):
-    db_url = make_db_url('sqlite')
-    conf = _config(tmp_path, sim, db_url)
-    bad = [s for s in generate_samples(seed=3, cycles=7)
-           if s['counter_name'] == 'cpu_util'][-1]
-    bad = dict(bad, message_id='x' * 200)     # longer than any column
-    sim.add_samples([bad])
-    assert export.main(['--config-file', conf, '--once']) == 1
-    err = capfd.readouterr().err
-    assert "meter cpu_util: sample '%s" % ('x' * 20) in err
-    assert "field 'message_id'" in err or "field 'id'" in err
-    got = harness.exported(db_url)
-    # The other meter is complete; cpu_util holds every page before it.
-    assert {k: v for k, v in got.items()
-            if v['counter_name'] == 'network.incoming.bytes'} == \
-        harness.expected(sim, ['network.incoming.bytes'])
-    cps = harness.checkpoints(db_url)
-    assert 'longer than 128' in cps[('all', 'cpu_util')].last_error
-    assert cps[('all', 'network.incoming.bytes')].last_error is None

@@ -34,9 +34,12 @@ class FakeSource(object):
     def meters(self, mapping):
         return list(mapping.meters)
 
+    def start_pass(self):
+        pass
+
     def pages(self, mapping, meter, lower, end=None):
         self.reads.append((mapping.name, meter, lower, end))
-        if mapping.name in self.fail:
+        if mapping.name in self.fail or (mapping.name, meter) in self.fail:
             raise errors.SourceError('HTTP 503')
         return iter([[{'timestamp': T, 'message_id': 'm1'}]])
 
@@ -108,8 +111,30 @@ def test_failing_mapping_does_not_stop_the_others():
     ok = _worker(source, store).run_pass(
         [FakeMapping('bad'), FakeMapping('good')])
     assert ok is False
-    assert store.results == {('bad', 'cpu_util'): 'HTTP 503',
+    assert store.results == {('bad', 'cpu_util'): 'meter cpu_util: HTTP 503',
                              ('good', 'cpu_util'): None}
+
+
+def test_failing_meter_does_not_stop_the_mappings_other_meters():
+    source = FakeSource(fail={('all', 'disk.read.bytes')})
+    store = FakeStore()
+    ok = _worker(source, store).run_pass([FakeMapping(
+        'all', meters=('cpu_util', 'disk.read.bytes', 'memory'))])
+    assert ok is False
+    assert store.results == {
+        ('all', 'cpu_util'): None,
+        ('all', 'disk.read.bytes'): 'meter disk.read.bytes: HTTP 503',
+        ('all', 'memory'): None}
+
+
+def test_unreachable_database_ends_the_pass():
+    class DownStore(FakeStore):
+        def start_pair(self, mapping, meter, fingerprint, reset=True):
+            raise errors.DatabaseUnavailable('database down')
+    source = FakeSource()
+    ok = _worker(source, DownStore()).run_pass(
+        [FakeMapping('a'), FakeMapping('b')])
+    assert ok is False and source.reads == []
 
 
 def test_passes_start_on_a_fixed_schedule(monkeypatch):
