@@ -49,4 +49,5 @@ class Sql(stats_dialects.Sql):
     def json_text(self, col, key):
         """The text value of ``key`` in the JSON object ``col`` (NULL when
         the key is absent), for byte-wise comparison."""
-        return self.exact(_JSON_TEXT[self.dialect.name](col, key))
+        text = _JSON_TEXT[self.dialect.name](col, key)
+        return self.exact(sa.type_coerce(text, sa.Text))
