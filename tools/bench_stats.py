@@ -104,8 +104,8 @@ def load_bulk(store, rows):
                     'set_id': row['dimension_set_id'], 'key': key,
                     'value': value}
         with store.engine.begin() as conn:
-            dialects.upsert(conn, schema.dimensions, list(sets.values()),
-                            keys=('set_id', 'key'))
+            dialects.insert_missing(conn, schema.dimensions,
+                                    list(sets.values()))
             conn.execute(sa.insert(schema.samples), batch)
     with store.engine.begin() as conn:
         rollup.rebuild_all(conn)

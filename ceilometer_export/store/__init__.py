@@ -13,21 +13,17 @@ import sqlalchemy as sa
 
 from ceilometer_export import dimensions
 from ceilometer_export import errors
-from ceilometer_export import rejects
 from ceilometer_export.store import checkpoints
 from ceilometer_export.store import dialects
-from ceilometer_export.store import duplicates
 from ceilometer_export.store import engine as engine_mod
 from ceilometer_export.store import migration
+from ceilometer_export.store import pages
 from ceilometer_export.store import rejected as store_rejects
 from ceilometer_export.store import retry
 from ceilometer_export.store import rollup
 from ceilometer_export.store import schema
 
 LOG = log.getLogger(__name__)
-_SAMPLE_UPDATE = [c.name for c in schema.samples.columns
-                  if c.name != 'message_id']
-_ID_CHUNK = 1000
 
 
 def _database_errors(method):
@@ -64,6 +60,11 @@ class Store(object):
         self.engine = engine_mod.make_engine(url)
         self.dim_filter = dim_filter or dimensions.DimensionFilter()
         self.retry = retry_policy or retry.Policy()
+        self._preparer = pages.Preparer(self.engine.dialect.name,
+                                        self.dim_filter)
+        # Dimension sets this process wrote and committed in the current
+        # pass of a pair: never written again (see start_pair).
+        self._known_sets = set()
 
     @classmethod
     def from_conf(cls, conf, wait=None):
@@ -130,6 +131,10 @@ class Store(object):
         """Checkpoint of a pair (None before its first page), reset when
         the query changed (unless ``reset`` is false). Returns
         (Checkpoint or None, 'new'|'reset'|'kept'|'changed')."""
+        # A new pass of a pair re-validates the dimension sets it uses
+        # (insert-if-missing once per set), so that sets deleted meanwhile
+        # (rebuild-dimensions deletes unused ones) are written again.
+        self._known_sets.clear()
         with self.engine.begin() as conn:
             state = checkpoints.ensure(conn, mapping, meter, fingerprint,
                                        reset)
@@ -147,6 +152,11 @@ class Store(object):
                                       fingerprint)
 
     # Data -----------------------------------------------------------------
+    def prepare(self, rows) -> pages.PreparedPage:
+        """A page of rows made ready for ``write_page``; no SQL, so it may
+        run in another thread while a page is being written."""
+        return self._preparer.prepare(rows)
+
     @_database_errors
     def write_page(self, mapping, meter, rows, advance=True,
                    fingerprint=None):
@@ -155,52 +165,59 @@ class Store(object):
         ``rows`` are sample dicts with the ``samples`` columns (without
         dimension_set_id), and reject rows (``rejects.reject_row``), which
         go to ``export_rejects``; the checkpoint moves past those too.
+        ``rows`` may also be what ``prepare`` made of them.
         Returns how many this pair exported for the first time (see
         ``_first_exported``). The pair's checkpoint row is created with
         ``fingerprint`` when it has none yet.
-        The hourly rollup of every bucket the page touches, before and
+        The hourly rollup of every bucket the page changes, before and
         after, is recomputed in the same transaction.
         """
-        rows, rejected = _split_rejects(rows)
-        if not rows and not rejected:
+        page = rows if isinstance(rows, pages.PreparedPage) \
+            else self.prepare(rows)
+        if not page and not page.rejected:
             return 0
-        samples, dim_rows = self._prepare(rows)
         with self.engine.begin() as conn:
-            rollup.lock(conn, {s['counter_name'] for s in samples})
-            if fingerprint is not None:
+            rollup.lock(conn, page.meters)
+            written = self._upsert_samples(conn, page)
+            checkpoint = checkpoints.get(conn, mapping, meter)
+            if checkpoint is None and fingerprint is not None:
                 checkpoints.create(conn, mapping, meter, fingerprint)
-            known = self._upsert_samples(conn, samples, dim_rows)
-            new = _first_exported(samples, known,
-                                  checkpoints.get(conn, mapping, meter))
-            if rejected:
-                store_rejects.insert(conn, mapping, meter, rejected)
-            last = _last_position(rows + rejected)
-            if advance and last is not None:
-                checkpoints.advance(conn, mapping, meter, last, new)
-            else:
-                checkpoints.count(conn, mapping, meter, new)
+            new = _first_exported(page, written, checkpoint)
+            if page.rejected:
+                store_rejects.insert(conn, mapping, meter, page.rejected)
+            checkpoints.advance(conn, mapping, meter,
+                                page.last if advance else None, new)
+        self._committed(page)
         return new
 
-    def _upsert_samples(self, conn, samples, dim_rows):
-        """The one way samples enter the database, pulled or pushed:
-        dimension sets, the upsert, and the rollup of every bucket touched
-        before and after. Call it after ``rollup.lock``. Returns
-        {message_id: (meter, timestamp)} of the rows already stored."""
-        if not samples:
+    def _upsert_samples(self, conn, page):
+        """The one way samples enter the database, pulled or pushed: new
+        dimension sets, the upsert (which never replaces a stored version
+        by one with an older timestamp, see ``duplicates``), and the rollup
+        of every bucket changed, before and after. Call it after
+        ``rollup.lock``, and ``_committed(page)`` after the commit.
+        Returns the writer's {message_id: None (inserted) | (old meter,
+        old timestamp) (changed)}."""
+        if not page:
             return {}
-        if dim_rows:
-            dialects.upsert(conn, schema.dimensions, dim_rows,
-                            keys=('set_id', 'key'))
-        known = self._existing_ids(conn, [s['message_id'] for s in samples])
-        kept = _drop_older_versions(samples, known)
-        if kept:
-            dialects.upsert(conn, schema.samples, kept,
-                            keys=('message_id',), update=_SAMPLE_UPDATE)
+        new_sets = [s for s in page.dimension_rows
+                    if s not in self._known_sets]
+        if new_sets:
+            dialects.insert_missing(conn, schema.dimensions, [
+                r for s in new_sets for r in page.dimension_rows[s]])
+        written = dialects.of(conn.dialect.name).write_samples(
+            conn, schema.samples, page)
         # Old buckets too: an upsert can move a sample to another hour (or
         # meter), which must then lose it.
-        rollup.refresh(conn, rollup.buckets_of(known.values())
-                       | rollup.buckets_of(_bucket_keys(kept)))
-        return known
+        rollup.refresh(conn, rollup.buckets_of(
+            [page.buckets[i] for i in written]
+            + [old for old in written.values() if old is not None]))
+        return written
+
+    def _committed(self, page):
+        # Only sets whose rows are committed: a page rolled back writes
+        # its sets again.
+        self._known_sets.update(page.dimension_rows)
 
     @_database_errors
     def reject_counts(self):
@@ -208,47 +225,6 @@ class Store(object):
         (codes: ``rejects.REASONS``; mapping None for pushed samples)."""
         with self.engine.connect() as conn:
             return store_rejects.counts(conn)
-
-    def _prepare(self, rows):
-        # The API can return one message_id twice (Ceilometer does not
-        # enforce uniqueness); one statement may not touch a row twice.
-        rows = duplicates.latest_versions(rows)
-        set_ids, dim_rows = self._dimension_sets(
-            row.get('resource_metadata') for row in rows)
-        return [dict(row, dimension_set_id=set_id)
-                for row, set_id in zip(rows, set_ids)], dim_rows
-
-    def _dimension_sets(self, metadatas):
-        """The set id of each metadata, and the ``dimensions`` rows of
-        those sets; each distinct set is hashed once."""
-        sets = {}
-        set_ids = []
-        for metadata in metadatas:
-            pairs = dimensions.extract(metadata, self.dim_filter)
-            if pairs not in sets:
-                sets[pairs] = dimensions.set_id(pairs)
-            set_ids.append(sets[pairs])
-        dim_rows = [{'set_id': set_id, 'key': key, 'value': value}
-                    for pairs, set_id in sets.items() for key, value in pairs]
-        return set_ids, dim_rows
-
-    @staticmethod
-    def _existing_ids(conn, ids):
-        """{message_id: (counter_name, timestamp)} of the stored rows.
-
-        Read FOR UPDATE (ignored by SQLite, which is already locked by
-        ``rollup.lock``) so that no other writer changes them before this
-        transaction has refreshed their buckets.
-        """
-        found = {}
-        cols = schema.samples.c
-        for start in range(0, len(ids), _ID_CHUNK):
-            chunk = ids[start:start + _ID_CHUNK]
-            query = sa.select(cols.message_id, cols.counter_name,
-                              cols.timestamp).where(
-                cols.message_id.in_(chunk)).with_for_update()
-            found.update((r[0], (r[1], r[2])) for r in conn.execute(query))
-        return found
 
     # Dimension sets ------------------------------------------------------
     @_database_errors
@@ -308,8 +284,8 @@ class Store(object):
 
     def _rebuild_batch(self, conn, rows):
         """Re-point the rows whose set changed; returns how many did."""
-        set_ids, dim_rows = self._dimension_sets(
-            row.resource_metadata for row in rows)
+        set_ids, dim_rows = pages.dimension_sets(
+            (row.resource_metadata for row in rows), self.dim_filter)
         moves = {}
         buckets = set()
         for row, new_id in zip(rows, set_ids):
@@ -320,8 +296,7 @@ class Store(object):
                                            row.timestamp)])
         dim_rows = [r for r in dim_rows if r['set_id'] in moves]
         if dim_rows:
-            dialects.upsert(conn, schema.dimensions, dim_rows,
-                            keys=('set_id', 'key'))
+            dialects.insert_missing(conn, schema.dimensions, dim_rows)
         col = schema.samples.c
         for new_id, ids in moves.items():
             # One UPDATE per distinct set: most samples share a few sets.
@@ -331,43 +306,17 @@ class Store(object):
         return sum(len(ids) for ids in moves.values())
 
 
-def _first_exported(samples, known, checkpoint):
+def _first_exported(page, written, checkpoint):
     """Samples a pair exports for the first time: those past its
     checkpoint, and late ones behind it that were not stored yet. A re-read
     of the lookback window counts nothing; a sample another mapping stored
     first still counts for this one."""
     start = checkpoint.position if checkpoint else None
-    return sum(1 for s in samples
-               if start is None or _position(s) > start
-               or s['message_id'] not in known)
-
-
-def _split_rejects(rows):
-    samples, rejected = [], []
-    for row in rows:
-        (rejected if rejects.is_reject(row) else samples).append(row)
-    return samples, rejected
-
-
-def _last_position(rows):
-    known = [_position(r) for r in rows
-             if r['timestamp'] is not None and r['message_id'] is not None]
-    return max(known) if known else None
-
-
-def _drop_older_versions(samples, known):
-    """A stored version of a message_id with a later timestamp is kept
-    (see ``duplicates``)."""
-    return [s for s in samples if s['message_id'] not in known
-            or known[s['message_id']][1] <= s['timestamp']]
-
-
-def _position(sample):
-    return (sample['timestamp'], sample['message_id'])
-
-
-def _bucket_keys(samples):
-    return [(s['counter_name'], s['timestamp']) for s in samples]
+    if start is None:
+        return len(page)
+    inserted = {i for i, old in written.items() if old is None}
+    return sum(1 for position in page.positions
+               if position > start or position[1] in inserted)
 
 
 def _delete_unused_sets(conn):

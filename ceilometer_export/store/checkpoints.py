@@ -81,31 +81,33 @@ def ensure(connection, mapping, meter, fingerprint, reset=True):
 def create(connection, mapping, meter, fingerprint):
     """Insert the pair's row unless it exists (another writer may have
     inserted it meanwhile: the upsert keeps theirs)."""
-    dialects.upsert(connection, _T, [{
+    dialects.insert_missing(connection, _T, [{
         'mapping': mapping, 'meter': meter, 'query_fingerprint': fingerprint,
-        'samples_exported': 0, 'updated_at': timeutil.utcnow()}],
-        keys=('mapping', 'meter'))
+        'samples_exported': 0, 'updated_at': timeutil.utcnow()}])
 
 
 def advance(connection, mapping, meter, position, new_rows):
-    """Move forward to position (timestamp, message_id) if it is ahead."""
-    timestamp, message_id = position
-    ahead = sa.or_(
-        _T.c.last_timestamp.is_(None),
-        _T.c.last_timestamp < timestamp,
-        sa.and_(_T.c.last_timestamp == timestamp,
-                sa.func.coalesce(_T.c.last_message_id, '') < message_id))
-    now = timeutil.utcnow()
-    connection.execute(sa.update(_T).where(_where(mapping, meter), ahead)
-                       .values(last_timestamp=timestamp,
-                               last_message_id=message_id))
-    count(connection, mapping, meter, new_rows, now)
-
-
-def count(connection, mapping, meter, new_rows, now=None):
-    connection.execute(sa.update(_T).where(_where(mapping, meter)).values(
-        samples_exported=_T.c.samples_exported + new_rows,
-        updated_at=now or timeutil.utcnow()))
+    """Count ``new_rows`` and move forward to ``position`` (timestamp,
+    message_id) if it is ahead (None: count only); one UPDATE."""
+    values = [(_T.c.samples_exported, _T.c.samples_exported + new_rows),
+              (_T.c.updated_at, timeutil.utcnow())]
+    if position is not None:
+        timestamp, message_id = position
+        ahead = sa.or_(
+            _T.c.last_timestamp.is_(None),
+            _T.c.last_timestamp < timestamp,
+            sa.and_(_T.c.last_timestamp == timestamp,
+                    sa.func.coalesce(_T.c.last_message_id, '')
+                    < message_id))
+        # The message id first: MySQL evaluates SET left to right, with
+        # the columns already assigned; this order gives the same result
+        # as evaluating ``ahead`` once.
+        values += [(_T.c.last_message_id, sa.case(
+            (ahead, message_id), else_=_T.c.last_message_id)),
+            (_T.c.last_timestamp, sa.case(
+                (ahead, timestamp), else_=_T.c.last_timestamp))]
+    connection.execute(sa.update(_T).where(_where(mapping, meter))
+                       .ordered_values(*values))
 
 
 def record_result(connection, mapping, meter, error=None, fingerprint=None):

@@ -4,12 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
 
 from ceilometer_export import errors
-
-# The product ships psycopg2 and PyMySQL; a URL without a driver means them
-# (SQLAlchemy alone would pick MySQLdb for mysql://).
-_DEFAULT_DRIVERS = {'postgresql': 'postgresql+psycopg2',
-                    'mysql': 'mysql+pymysql',
-                    'mariadb': 'mariadb+pymysql'}
+from ceilometer_export.store import dialects
 
 
 def parse_url(text):
@@ -21,12 +16,16 @@ def parse_url(text):
             '[database] connection: not a valid SQLAlchemy URL '
             '(expected e.g. postgresql+psycopg2://user:pass@host/db)'
         ) from None
-    if url.drivername in _DEFAULT_DRIVERS:
-        url = url.set(drivername=_DEFAULT_DRIVERS[url.drivername])
-    if url.get_backend_name() in ('mysql', 'mariadb') \
-            and 'charset' not in url.query:
-        url = url.update_query_dict({'charset': 'utf8mb4'})
-    return url
+    dialect = dialects.DIALECTS.get(url.get_backend_name())
+    if dialect is None:
+        return url
+    # The product ships psycopg2 and PyMySQL; a URL without a driver means
+    # them (SQLAlchemy alone would pick MySQLdb for mysql://).
+    if '+' not in url.drivername:
+        url = url.set(drivername=dialect.driver)
+    missing = {k: v for k, v in dialect.url_query.items()
+               if k not in url.query}
+    return url.update_query_dict(missing) if missing else url
 
 
 def safe(url):
@@ -37,7 +36,7 @@ def safe(url):
 def make_engine(text):
     url = parse_url(text)
     backend = url.get_backend_name()
-    if backend not in ('sqlite', 'postgresql', 'mysql', 'mariadb'):
+    if backend not in dialects.DIALECTS:
         raise errors.ConfigError(
             '[database] connection: unsupported backend %r (use sqlite, '
             'postgresql or mysql)' % backend)

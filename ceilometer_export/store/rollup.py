@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
 
+from ceilometer_export.store import dialects
 from ceilometer_export.store import schema
 
 HOUR = datetime.timedelta(hours=1)
@@ -26,8 +27,6 @@ GROUP_COLUMNS = ('counter_name', 'resource_id', 'project_id', 'user_id',
                  'source', 'dimension_set_id')
 # Bounds the OR-list of one statement (3 bound parameters per range).
 _RANGES_PER_STATEMENT = 200
-# Namespace of this module's PostgreSQL advisory locks ("cexp").
-_PG_LOCK_CLASS = 0x63657870
 
 
 def hour_start(timestamp):
@@ -48,24 +47,10 @@ class hour_of(expression.FunctionElement):
     inherit_cache = True
 
 
-@compiles(hour_of, 'sqlite')
-def _hour_sqlite(element, compiler, **kw):
-    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff'.
-    return ("strftime('%Y-%m-%d %H:00:00.000000', "
-            + compiler.process(element.clauses, **kw) + ')')
-
-
-@compiles(hour_of, 'postgresql')
-def _hour_pg(element, compiler, **kw):
-    return "date_trunc('hour', %s)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(hour_of, 'mysql', 'mariadb')
-def _hour_mysql(element, compiler, **kw):
-    # Arithmetic instead of DATE_FORMAT: no '%' to escape for the driver.
-    epoch = "TIMESTAMP '1970-01-01 00:00:00'"
-    return 'TIMESTAMPADD(HOUR, TIMESTAMPDIFF(HOUR, %s, %s), %s)' % (
-        epoch, compiler.process(element.clauses, **kw), epoch)
+@compiles(hour_of)
+def _hour(element, compiler, **kw):
+    return dialects.of(compiler.dialect.name).hour(
+        compiler.process(element.clauses, **kw))
 
 
 def _ranges(buckets):
@@ -127,34 +112,7 @@ def rebuild_all(connection):
         _TARGET, _aggregate_select(None)))
 
 
-def _lock_pg(connection, meters):
-    # READ COMMITTED: two writers refreshing one bucket would each miss
-    # the other's uncommitted rows and insert duplicates. One lock per
-    # meter, in a fixed order (no deadlock), held until commit.
-    for meter in sorted(meters):
-        connection.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(
-                _PG_LOCK_CLASS, sa.func.hashtext(meter))))
-
-
-def _lock_sqlite(connection, meters):
-    # pysqlite begins the transaction lazily at the first write; writing
-    # now takes SQLite's database write lock before the old rows are read,
-    # so no other writer can change them in between.
-    connection.execute(sa.delete(_H).where(sa.false()))
-
-
-def _lock_mysql(connection, meters):
-    # InnoDB (REPEATABLE READ): the caller reads old rows FOR UPDATE and
-    # the DELETE takes next-key locks on the buckets: writers serialize.
-    pass
-
-
-_LOCKS = {'postgresql': _lock_pg, 'sqlite': _lock_sqlite,
-          'mysql': _lock_mysql, 'mariadb': _lock_mysql}
-
-
 def lock(connection, meters):
     """Serialize writers of these meters until the transaction ends; call
     it first in the transaction, before reading the samples' old rows."""
-    _LOCKS[connection.dialect.name](connection, meters)
+    dialects.of(connection.dialect.name).lock(connection, meters)

@@ -7,8 +7,8 @@ test compares the two.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
-from sqlalchemy.dialects import postgresql
+
+from ceilometer_export.store import dialects
 
 MESSAGE_ID_LENGTH = 128
 NAME_LENGTH = 255
@@ -18,21 +18,11 @@ DIMENSION_KEY_LENGTH = 255
 DIMENSION_VALUE_LENGTH = 512
 SET_ID_LENGTH = 64
 
-
-# Identifiers (message ids, resource ids, metadata keys) are case-sensitive
-# in the API; MySQL's default collations are not, and would merge them.
-MYSQL_TABLE_OPTIONS = {'mysql_charset': 'utf8mb4',
-                       'mysql_collate': 'utf8mb4_bin'}
-
-
-def timestamp_type():
-    """Naive UTC with microseconds on every backend."""
-    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
-                                      'mariadb')
-
-
-def json_type():
-    return sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
+# The per-backend column types and table options (defined with the other
+# dialect differences), under the names the migrations use.
+MYSQL_TABLE_OPTIONS = dialects.MYSQL_TABLE_OPTIONS
+timestamp_type = dialects.timestamp_type
+json_type = dialects.json_type
 
 
 metadata = sa.MetaData()

@@ -1,0 +1,118 @@
+"""Pages of sample rows made ready for writing: pure Python, no SQL.
+
+``Preparer.prepare`` does all of a page's CPU work that needs no
+connection -- duplicates dropped, dimension sets found and hashed, the
+metadata JSON dumped once, the rows encoded for the backend's writer --
+so that it can run while the previous page is being written (see
+``pipeline``).
+"""
+
+import dataclasses
+import json
+
+from ceilometer_export import dimensions
+from ceilometer_export import rejects
+from ceilometer_export.store import dialects
+from ceilometer_export.store import duplicates
+from ceilometer_export.store import schema
+
+COLUMNS = tuple(c.name for c in schema.samples.columns)
+_TIMESTAMPS = ('timestamp', 'recorded_at')
+# Distinct metadata texts remembered per process: a cloud's resources
+# repeat theirs on every sample; the bound keeps memory flat.
+_MAX_REMEMBERED = 20000
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedPage:
+    ids: list                # message ids, each once
+    meters: frozenset
+    positions: list          # (timestamp, message_id) per sample
+    buckets: dict            # message_id -> (counter_name, timestamp)
+    rollup: dict             # message_id -> the rollup columns' values
+    dimension_rows: dict     # set_id -> [dimensions rows]
+    payload: object          # what the dialect's writer sends
+    rejected: list           # reject rows (``rejects.reject_row``)
+    last: object             # the page's last position, rejects included
+
+    def __len__(self):
+        return len(self.ids)
+
+
+class Preparer(object):
+    """Turns sample dicts (``samples`` columns, no dimension_set_id) into
+    ``PreparedPage`` for one backend; used by one thread at a time."""
+
+    def __init__(self, backend, dim_filter):
+        self._dialect = dialects.of(backend)
+        self._filter = dim_filter
+        # metadata JSON text -> (set_id, pairs): equal metadata is
+        # extracted and hashed once.
+        self._sets = {}
+
+    def prepare(self, rows) -> PreparedPage:
+        rows, rejected = _split_rejects(rows)
+        # The API can return one message_id twice (Ceilometer does not
+        # enforce uniqueness); one statement may not touch a row twice.
+        by_id = {row['message_id']: row
+                 for row in duplicates.latest_versions(rows)}
+        encode_ts = self._dialect.encode_timestamp
+        tuples, dim_rows, rollup, buckets = [], {}, {}, {}
+        for message_id, row in by_id.items():
+            text = json.dumps(row.get('resource_metadata') or {})
+            set_id, pairs = self._set_of(text, row.get('resource_metadata'))
+            if set_id is not None and set_id not in dim_rows:
+                dim_rows[set_id] = [{'set_id': set_id, 'key': k, 'value': v}
+                                    for k, v in pairs]
+            values = dict(row, resource_metadata=text,
+                          dimension_set_id=set_id)
+            rollup[message_id] = tuple(values.get(c) for c in
+                                       dialects.ROLLUP_COLUMNS)
+            buckets[message_id] = (row['counter_name'], row['timestamp'])
+            for name in _TIMESTAMPS:
+                values[name] = encode_ts(values.get(name))
+            tuples.append(tuple(values.get(c) for c in COLUMNS))
+        positions = [_position(r) for r in by_id.values()]
+        ends = positions + [p for p in map(_position, rejected)
+                            if None not in p]
+        return PreparedPage(
+            ids=list(by_id), meters=frozenset(b[0] for b in buckets.values()),
+            positions=positions, buckets=buckets, rollup=rollup,
+            dimension_rows=dim_rows,
+            payload=self._dialect.encode_page(tuples), rejected=rejected,
+            last=max(ends) if ends else None)
+
+    def _set_of(self, text, metadata):
+        known = self._sets.get(text)
+        if known is None:
+            if len(self._sets) >= _MAX_REMEMBERED:
+                self._sets.clear()
+            pairs = dimensions.extract(metadata, self._filter)
+            known = self._sets[text] = (dimensions.set_id(pairs), pairs)
+        return known
+
+
+def dimension_sets(metadatas, dim_filter):
+    """The set id of each metadata, and the ``dimensions`` rows of those
+    sets; each distinct set is hashed once."""
+    sets = {}
+    set_ids = []
+    for metadata in metadatas:
+        pairs = dimensions.extract(metadata, dim_filter)
+        if pairs not in sets:
+            sets[pairs] = dimensions.set_id(pairs)
+        set_ids.append(sets[pairs])
+    dim_rows = [{'set_id': set_id, 'key': key, 'value': value}
+                for pairs, set_id in sets.items() for key, value in pairs]
+    return set_ids, dim_rows
+
+
+def _split_rejects(rows):
+    samples, rejected = [], []
+    for row in rows:
+        (rejected if rejects.is_reject(row) else samples).append(row)
+    return samples, rejected
+
+
+def _position(row):
+    return (row['timestamp'], row['message_id'])
