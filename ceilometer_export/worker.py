@@ -23,6 +23,7 @@ LOG = log.getLogger(__name__)
 class PairResult:
     new: int = 0
     read: int = 0
+    rejects: int = 0
     position: object = None
     error: object = None
 
@@ -37,6 +38,11 @@ class Backfill:
     @property
     def range_only(self):
         return self.until is not None
+
+    @property
+    def kind(self):
+        """The export_runs kind of a pass with these settings."""
+        return 'export' if self.since is None else 'backfill'
 
 
 class Worker(object):
@@ -82,23 +88,41 @@ class Worker(object):
         return ok
 
     def _run_mapping(self, mapping, backfill):
-        """One mapping's pass; logs its outcome, True unless it failed."""
+        """One mapping's pass, recorded in export_runs; logs its outcome,
+        True unless it failed."""
         started = time.monotonic()
-        totals, positions, failure = self._export_meters(mapping, backfill)
+        try:
+            run = self.store.start_run(backfill.kind, mapping.name)
+        except errors.StoreError as exc:
+            LOG.error('mapping %s failed this pass: %s', mapping.name, exc)
+            return False
+        totals, positions, failure, complete = self._export_meters(
+            mapping, backfill)
+        outcome = ('failed' if failure is not None
+                   else 'ok' if complete else 'interrupted')
+        try:
+            self.store.finish_run(run, outcome, samples=totals.new,
+                                  rejects=totals.rejects, error=failure)
+        except errors.StoreError as exc:
+            failure = '%s (and the run could not be recorded: %s)' % (
+                failure or 'exported', exc)
         if failure is not None:
             LOG.error('mapping %s failed this pass: %s', mapping.name,
                       failure)
             return False
         LOG.info('mapping %s: %d samples exported (%d read) from %d meters '
-                 'in %.1f s, lag %s', mapping.name, totals.new, totals.read,
-                 len(positions), time.monotonic() - started,
-                 _lag(positions))
+                 'in %.1f s, newest sample %s%s', mapping.name, totals.new,
+                 totals.read, len(positions), time.monotonic() - started,
+                 _age(positions), '' if complete else ' (interrupted)')
         return True
 
     def _export_meters(self, mapping, backfill):
+        """(totals, positions, failure text or None, complete): complete
+        when every meter was read to the end."""
         # Returns the failure as text rather than logging it here: oslo.log
         # would append the exception being handled to the message again.
         totals, positions, failed = PairResult(), [], []
+        complete = False
         try:
             for meter in self.source.meters(mapping):
                 if self.stop.is_set():
@@ -106,16 +130,20 @@ class Worker(object):
                 result = self._run_pair(mapping, meter, backfill)
                 totals.new += result.new
                 totals.read += result.read
+                totals.rejects += result.rejects
                 positions.append(result.position)
                 failed += [result.error] if result.error else []
+            else:
+                complete = True
         except errors.Interrupted:
             LOG.info('mapping %s: stopped on request', mapping.name)
         except errors.DatabaseUnavailable:
             raise
         except (errors.SourceError, errors.StoreError) as exc:
-            # Discovering the meters failed: no pair to record it on.
+            # Discovering the meters failed: no pair to record it on
+            # (export_runs has it, and status shows it for the mapping).
             failed.append('meters of mapping %s: %s' % (mapping.name, exc))
-        return totals, positions, '; '.join(failed) or None
+        return totals, positions, '; '.join(failed) or None, complete
 
     def _run_pair(self, mapping, meter, backfill):
         fingerprint = mapping.query.fingerprint()
@@ -146,7 +174,7 @@ class Worker(object):
                 mapping.name, meter, rows, advance=not backfill.range_only,
                 fingerprint=mapping.query.fingerprint())
             result.read += len(rows)
-            _log_rejects(mapping, meter, rows)
+            result.rejects += _log_rejects(mapping, meter, rows)
             known = [p for p in map(_position, rows) if p is not None]
             if known and not backfill.range_only:
                 result.position = max([result.position or known[0]] + known)
@@ -173,17 +201,23 @@ def _position(row):
 
 
 def _log_rejects(mapping, meter, rows):
+    """Log the page's rejected samples; returns how many there were."""
+    count = 0
     for row in rows:
         if rejects.is_reject(row):
+            count += 1
             # repr(): an invalid character never reaches the log raw.
             LOG.warning('mapping %s meter %s: sample %r stored in '
                         'export_rejects: %s', mapping.name, meter,
                         row['message_id'], rejects.reason_of(row))
+    return count
 
 
-def _lag(positions):
+def _age(positions):
+    """How old the newest exported sample is: an idle meter is old but
+    not behind, which is why freshness is reported apart (status)."""
     known = [p[0] for p in positions if p]
     if not known:
         return 'unknown (nothing exported yet)'
-    seconds = (timeutil.utcnow() - min(known)).total_seconds()
-    return '%.0f s' % max(seconds, 0)
+    seconds = (timeutil.utcnow() - max(known)).total_seconds()
+    return '%.0f s old' % max(seconds, 0)

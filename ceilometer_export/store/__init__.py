@@ -21,7 +21,9 @@ from ceilometer_export.store import pages
 from ceilometer_export.store import rejected as store_rejects
 from ceilometer_export.store import retry
 from ceilometer_export.store import rollup
+from ceilometer_export.store import runs
 from ceilometer_export.store import schema
+from ceilometer_export import timeutil
 
 LOG = log.getLogger(__name__)
 
@@ -150,6 +152,33 @@ class Store(object):
         with self.engine.begin() as conn:
             checkpoints.record_result(conn, mapping, meter, error,
                                       fingerprint)
+
+    # Run history (export_runs) ---------------------------------------------
+    @_database_errors
+    def start_run(self, kind: str, mapping) -> int:
+        """Record that a run (runs.EXPORT, BACKFILL, VERIFY, REPAIR) of
+        ``mapping`` starts in this process; returns its id for
+        finish_run. Left unfinished, it shows as such (a killed process)."""
+        with self.engine.begin() as conn:
+            return runs.start(conn, kind, mapping, runs.worker_name(),
+                              timeutil.utcnow())
+
+    @_database_errors
+    def finish_run(self, run_id: int, outcome: str, samples: int = 0,
+                   rejects: int = 0, error=None) -> None:
+        """``outcome``: one of runs.OUTCOMES (ok, failed, interrupted)."""
+        if outcome not in runs.OUTCOMES:
+            raise ValueError('run outcome %r: not one of %s'
+                             % (outcome, runs.OUTCOMES))
+        with self.engine.begin() as conn:
+            runs.finish(conn, run_id, outcome, error, timeutil.utcnow(),
+                        samples=samples, rejects=rejects)
+
+    @_database_errors
+    def latest_runs(self, kinds=(runs.EXPORT, runs.BACKFILL)):
+        """{mapping: (last run, last ok run or None)}, runs.Run rows."""
+        with self.engine.connect() as conn:
+            return runs.latest(conn, kinds)
 
     # Data -----------------------------------------------------------------
     def prepare(self, rows) -> pages.PreparedPage:

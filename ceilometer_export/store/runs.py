@@ -2,6 +2,7 @@
 did it, in the transactions that did it, so BI users see freshness and
 failures from SQL (design section 6)."""
 
+import dataclasses
 import os
 import socket
 
@@ -16,6 +17,9 @@ BACKFILL = 'backfill'
 VERIFY = 'verify'
 REPAIR = 'repair'
 RECEIVE = 'receive'
+OUTCOMES = ('ok', 'failed', 'interrupted')
+# As a checkpoint's last_error: the full text is in the log.
+_MAX_ERROR_LENGTH = 2000
 
 
 def worker_name():
@@ -39,9 +43,47 @@ def add(conn, run_id, samples, rejects, at):
         finished_at=at, outcome='ok'))
 
 
-def finish(conn, run_id, outcome, error, at):
-    conn.execute(sa.update(_T).where(_T.c.id == run_id).values(
-        outcome=outcome, error=error, finished_at=at))
+def finish(conn, run_id, outcome, error, at, samples=None, rejects=None):
+    """Close a run with its outcome (ok, failed, interrupted); ``samples``
+    and ``rejects``, when given, are its totals."""
+    values = {'outcome': outcome, 'finished_at': at,
+              'error': error[:_MAX_ERROR_LENGTH] if error else None}
+    values.update((k, v) for k, v in (('samples', samples),
+                                      ('rejects', rejects)) if v is not None)
+    conn.execute(sa.update(_T).where(_T.c.id == run_id).values(**values))
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A row of export_runs."""
+    id: int
+    kind: str
+    mapping: object
+    started_at: object
+    finished_at: object
+    samples: int
+    rejects: int
+    outcome: object
+    error: object
+    worker: object
+
+
+def latest(conn, kinds=(EXPORT, BACKFILL)):
+    """{mapping: (last run, last ok run or None)} over ``kinds``; ids grow
+    with time, so a mapping's newest run is its highest id (one indexed
+    aggregate, however long the history)."""
+    of_kind = _T.c.kind.in_(kinds)
+    newest = sa.select(sa.func.max(_T.c.id)).where(of_kind).group_by(
+        _T.c.mapping)
+    newest_ok = sa.select(sa.func.max(_T.c.id)).where(
+        of_kind, _T.c.outcome == 'ok').group_by(_T.c.mapping)
+    rows = conn.execute(sa.select(_T).where(
+        sa.or_(_T.c.id.in_(newest), _T.c.id.in_(newest_ok)))).mappings()
+    found = {}
+    for run in sorted((Run(**r) for r in rows), key=lambda r: r.id):
+        last_ok = found.get(run.mapping, (None, None))[1]
+        found[run.mapping] = (run, run if run.outcome == 'ok' else last_ok)
+    return found
 
 
 class Tally(object):

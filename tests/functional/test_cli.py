@@ -120,8 +120,8 @@ def test_status_reports_every_pair(tmp_path, sim, make_db_url):
     assert rows[('m', 'cpu_util')]['last_error'] is None
     assert rows[('later', 'instance')]['last_error'] == 'never exported'
     table = harness.run('ceilometer-export-status', '--config-file', conf)
-    assert table.stdout.splitlines()[0].split()[:3] == [
-        'mapping', 'meter', 'checkpoint']
+    assert table.stdout.splitlines()[0].split()[:4] == [
+        'mapping', 'meter', 'state', 'checkpoint']
 
 
 def test_secrets_never_logged_even_in_debug(tmp_path, sim):

@@ -48,6 +48,7 @@ class FakeStore(object):
     def __init__(self, positions=None):
         self.positions = positions or {}
         self.results = {}
+        self.runs = []
 
     def start_pair(self, mapping, meter, fingerprint, reset=True):
         pos = self.positions.get((mapping, meter))
@@ -62,6 +63,13 @@ class FakeStore(object):
 
     def record_result(self, mapping, meter, error=None, fingerprint=None):
         self.results[(mapping, meter)] = error
+
+    def start_run(self, kind, mapping):
+        self.runs.append([kind, mapping, None, None])
+        return len(self.runs) - 1
+
+    def finish_run(self, run, outcome, samples=0, rejects=0, error=None):
+        self.runs[run][2:] = [outcome, error]
 
 
 def _worker(source, store, **kw):
@@ -113,6 +121,20 @@ def test_failing_mapping_does_not_stop_the_others():
     assert ok is False
     assert store.results == {('bad', 'cpu_util'): 'meter cpu_util: HTTP 503',
                              ('good', 'cpu_util'): None}
+    assert store.runs == [['export', 'bad', 'failed',
+                           'meter cpu_util: HTTP 503'],
+                          ['export', 'good', 'ok', None]]
+
+
+def test_runs_are_recorded_with_kind_and_interruption():
+    store = FakeStore()
+    worker = _worker(FakeSource(), store)
+    mappings = [FakeMapping('a', meters=('m1', 'm2'))]
+    worker.run_pass(mappings, worker_mod.Backfill(since=T))
+    worker.stop.set()
+    worker._run_mapping(mappings[0], worker_mod.Backfill())
+    assert store.runs == [['backfill', 'a', 'ok', None],
+                          ['export', 'a', 'interrupted', None]]
 
 
 def test_failing_meter_does_not_stop_the_mappings_other_meters():
