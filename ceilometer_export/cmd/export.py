@@ -1,6 +1,7 @@
 """ceilometer-export: the polling daemon, or one pass with --once."""
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from ceilometer_export import service
 from ceilometer_export import source as source_mod
 from ceilometer_export import store as store_mod
 from ceilometer_export import timeutil
+from ceilometer_export import timings
 from ceilometer_export import worker as worker_mod
 
 LOG = log.getLogger(__name__)
@@ -102,6 +104,15 @@ def main(argv=None):
         return _run(conf, mappings, backfill, worker, stop)
     finally:
         worker.partition.stop()
+        _report_timings()
+
+
+def _report_timings():
+    report = timings.RECORDER.report()
+    LOG.debug('time per stage: %s', report)
+    path = os.environ.get(timings.ENVIRONMENT)
+    if path:
+        timings.RECORDER.write(path)
 
 
 def _handle_signals(stop):

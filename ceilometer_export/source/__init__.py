@@ -14,6 +14,7 @@ from ceilometer_export.source import client
 from ceilometer_export.source import paging
 from ceilometer_export.source import samples
 from ceilometer_export import timeutil
+from ceilometer_export import timings
 
 LOG = log.getLogger(__name__)
 
@@ -75,8 +76,9 @@ class Source(object):
 
         def fetch(lower, after, limit):
             expr = complex_filter(base, meter, lower, after, end)
-            return [samples.from_sample(s, meter)
-                    for s in self._api.query_samples(expr, limit)]
+            page = self._api.query_samples(expr, limit)
+            with timings.measure('transform'):
+                return [samples.from_sample(s, meter) for s in page]
         return _checked(paging.keyset_pages(fetch, lower, self._page_size))
 
     def _simple_pages(self, mapping, meter, lower, end):
@@ -92,8 +94,9 @@ class Source(object):
 
         def fetch(lo, hi, limit):
             q = base + _bounds(lo, hi)
-            return [samples.from_old_sample(s, meter)
-                    for s in self._api.list_samples(meter, q, limit)]
+            page = self._api.list_samples(meter, q, limit)
+            with timings.measure('transform'):
+                return [samples.from_old_sample(s, meter) for s in page]
         return paging.window_pages(fetch, lower, self._page_size,
                                    _INITIAL_SPAN, timeutil.utcnow(), end)
 

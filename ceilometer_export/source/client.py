@@ -23,6 +23,7 @@ import requests
 
 from ceilometer_export import errors
 from ceilometer_export import opts
+from ceilometer_export import timings
 
 LOG = log.getLogger(__name__)
 
@@ -112,12 +113,13 @@ class ApiClient(object):
                 'orderby': json.dumps(_ORDER_BY)}
 
         def post(client):
-            resp = self._adapter.request(
-                '/v2/query/samples', 'POST', json=body, raise_exc=False,
-                headers={'Accept': 'application/json'})
-            if resp.status_code >= 400:
-                raise cc_exc.from_response(resp, _body_or_none(resp))
-            page = resp.json()
+            with timings.measure('fetch'):
+                resp = self._adapter.request(
+                    '/v2/query/samples', 'POST', json=body, raise_exc=False,
+                    headers={'Accept': 'application/json'})
+                if resp.status_code >= 400:
+                    raise cc_exc.from_response(resp, _body_or_none(resp))
+                page = resp.json()
             if not isinstance(page, list):
                 raise ValueError('expected a list of samples, got %s'
                                  % type(page).__name__)
@@ -127,9 +129,12 @@ class ApiClient(object):
     def list_samples(self, meter, q, limit):
         # The client puts the name in the path unquoted.
         name = urllib.parse.quote(meter, safe='')
-        return self._call('GET /v2/meters/%s' % name, lambda c: [
-            _json(s) for s in c.samples.list(meter_name=name, q=q,
-                                             limit=limit)])
+
+        def get(client):
+            with timings.measure('fetch'):
+                return [_json(s) for s in client.samples.list(
+                    meter_name=name, q=q, limit=limit)]
+        return self._call('GET /v2/meters/%s' % name, get)
 
     def first_timestamp(self, meter, q):
         name = urllib.parse.quote(meter, safe='')

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ceilometer_export import dimensions
 from ceilometer_export import errors
+from ceilometer_export import timings
 from ceilometer_export.store import checkpoints
 from ceilometer_export.store import dialects
 from ceilometer_export.store import engine as engine_mod
@@ -184,7 +185,8 @@ class Store(object):
     def prepare(self, rows) -> pages.PreparedPage:
         """A page of rows made ready for ``write_page``; no SQL, so it may
         run in another thread while a page is being written."""
-        return self._preparer.prepare(rows)
+        with timings.measure('prepare'):
+            return self._preparer.prepare(rows)
 
     @_database_errors
     def write_page(self, mapping, meter, rows, advance=True,
@@ -205,17 +207,23 @@ class Store(object):
             else self.prepare(rows)
         if not page and not page.rejected:
             return 0
-        with self.engine.begin() as conn:
-            rollup.lock(conn, page.meters)
-            written = self._upsert_samples(conn, page)
-            checkpoint = checkpoints.get(conn, mapping, meter)
-            if checkpoint is None and fingerprint is not None:
-                checkpoints.create(conn, mapping, meter, fingerprint)
-            new = _first_exported(page, written, checkpoint)
-            if page.rejected:
-                store_rejects.insert(conn, mapping, meter, page.rejected)
-            checkpoints.advance(conn, mapping, meter,
-                                page.last if advance else None, new)
+        # Closing the connection rolls back what was not committed.
+        with self.engine.connect() as conn:
+            with timings.measure('write'):
+                transaction = conn.begin()
+                rollup.lock(conn, page.meters)
+                written = self._upsert_samples(conn, page)
+                checkpoint = checkpoints.get(conn, mapping, meter)
+                if checkpoint is None and fingerprint is not None:
+                    checkpoints.create(conn, mapping, meter, fingerprint)
+                new = _first_exported(page, written, checkpoint)
+                if page.rejected:
+                    store_rejects.insert(conn, mapping, meter,
+                                         page.rejected)
+                checkpoints.advance(conn, mapping, meter,
+                                    page.last if advance else None, new)
+            with timings.measure('commit'):
+                transaction.commit()
         self._committed(page)
         return new
 

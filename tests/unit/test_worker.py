@@ -57,6 +57,9 @@ class FakeStore(object):
                                     None, None)
         return cp, 'kept'
 
+    def prepare(self, rows):
+        return list(rows)
+
     def write_page(self, mapping, meter, rows, advance=True,
                    fingerprint=None):
         return len(rows)
