@@ -100,6 +100,39 @@ COORDINATION_OPTS = [
                     'this worker exports every mapping.'),
 ]
 
+RECEIVER_OPTS = [
+    cfg.HostAddressOpt('host', default='127.0.0.1',
+                       help='Address ceilometer-export-receiver listens on '
+                            '(loopback by default; put a TLS-terminating '
+                            'proxy or the ssl_* options in front of any '
+                            'other).'),
+    cfg.PortOpt('port', default=8777,
+                help='Port of the receiver: the old ceilometer-api port, '
+                     'free on clouds without the v2 API.'),
+    cfg.StrOpt('username',
+               help='HTTP Basic user name the publisher must send (the '
+                    'user of user:pass@ in its URL). Empty: no '
+                    'authentication. Letters, digits and '
+                    "._~!$&'()*+,;=- only: the publisher sends it "
+                    'literally.'),
+    cfg.StrOpt('password', secret=True,
+               help='HTTP Basic password (required with username; the '
+                    'same characters).'),
+    cfg.IntOpt('max_body_bytes', default=10485760, min=1,
+               help='Larger request bodies are answered 413, unread.'),
+    cfg.IntOpt('threads', default=32, min=1,
+               help='Request threads of the built-in WSGI server (cheroot). '
+                    'Concurrent requests share database transactions, so '
+                    'threads mostly wait; the publisher runs up to '
+                    '[DEFAULT] max_parallel_requests (64) at once.'),
+    cfg.StrOpt('ssl_cert_file',
+               help='PEM certificate (chain) to serve HTTPS directly; '
+                    'empty: plain HTTP (e.g. behind a TLS-terminating '
+                    'proxy).'),
+    cfg.StrOpt('ssl_key_file',
+               help='PEM private key of ssl_cert_file.'),
+]
+
 CREDENTIALS_EXTRA_OPTS = [
     cfg.StrOpt('region_name', help='Region of the metering endpoint.'),
     cfg.StrOpt('interface', default='public',
@@ -116,6 +149,7 @@ STRICT_GROUPS = {
     'export': EXPORT_OPTS,
     'dimensions': DIMENSIONS_OPTS,
     'coordination': COORDINATION_OPTS,
+    'receiver': RECEIVER_OPTS,
 }
 
 CREDENTIALS_GROUP = 'service_credentials'
@@ -151,6 +185,7 @@ def list_opts():
         ('export', EXPORT_OPTS),
         ('dimensions', DIMENSIONS_OPTS),
         ('coordination', COORDINATION_OPTS),
+        ('receiver', RECEIVER_OPTS),
         (CREDENTIALS_GROUP, _credentials_opts()),
     ]
 

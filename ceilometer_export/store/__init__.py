@@ -257,6 +257,30 @@ class Store(object):
         self._known_sets.update(page.dimension_rows)
 
     @_database_errors
+    def write_received(self, rows, rejected, run):
+        """Pushed samples (the receiver): upsert ``rows`` exactly as a
+        page is upserted, store the ``rejected`` rows (mapping NULL, one
+        meter each or None) not stored yet, and count both into the
+        receiver's run, in ONE transaction; no checkpoint moves. ``run``
+        is a ``runs.Tally``; returns its id."""
+        page = self.prepare(rows)
+        by_meter = {}
+        for row in rejected:
+            by_meter.setdefault(row.get('meter'), []).append(row)
+        if len(self._known_sets) > pages.MAX_REMEMBERED:
+            # A receiver runs for months: stay within flat memory.
+            self._known_sets.clear()
+        with self.engine.begin() as conn:
+            if page:
+                rollup.lock(conn, page.meters)
+                self._upsert_samples(conn, page)
+            stored = sum(store_rejects.insert(conn, None, meter, group)
+                         for meter, group in by_meter.items())
+            run_id = run.record(conn, len(page), stored)
+        self._committed(page)
+        return run_id
+
+    @_database_errors
     def reject_counts(self):
         """{(mapping, meter): {reason code: n}} of ``export_rejects``
         (codes: ``rejects.REASONS``; mapping None for pushed samples)."""

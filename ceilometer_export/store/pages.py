@@ -20,7 +20,7 @@ COLUMNS = tuple(c.name for c in schema.samples.columns)
 _TIMESTAMPS = ('timestamp', 'recorded_at')
 # Distinct metadata texts remembered per process: a cloud's resources
 # repeat theirs on every sample; the bound keeps memory flat.
-_MAX_REMEMBERED = 20000
+MAX_REMEMBERED = 20000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Preparer(object):
     def _set_of(self, text, metadata):
         known = self._sets.get(text)
         if known is None:
-            if len(self._sets) >= _MAX_REMEMBERED:
+            if len(self._sets) >= MAX_REMEMBERED:
                 self._sets.clear()
             pairs = dimensions.extract(metadata, self._filter)
             known = self._sets[text] = (dimensions.set_id(pairs), pairs)

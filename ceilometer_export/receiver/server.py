@@ -1,0 +1,58 @@
+"""Serving the receiver with cheroot (see README: why cheroot).
+
+cheroot is CherryPy's HTTP/1.1 server: a bounded pool of request threads,
+keep-alive connections parked in a selector (an idle publisher connection
+holds no thread), a request header size limit, per-connection timeouts,
+TLS through the standard ssl module, and a graceful stop that lets
+requests in flight finish.
+"""
+
+import dataclasses
+
+from cheroot import wsgi
+from cheroot.ssl import builtin
+
+# A publisher keeps up to max_parallel_requests (64) connections per agent.
+_KEEP_ALIVE_CONNECTIONS = 1024
+_MAX_HEADER_BYTES = 65536
+# Seconds a connection may sit idle or be slow to send its request.
+_SOCKET_TIMEOUT = 30
+_LISTEN_BACKLOG = 128
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    threads: int
+    stop_timeout: float
+    ssl_cert_file: str = None
+    ssl_key_file: str = None
+
+    @classmethod
+    def from_conf(cls, conf, stop_timeout):
+        section = conf.receiver
+        return cls(section.host, section.port, section.threads, stop_timeout,
+                   section.ssl_cert_file, section.ssl_key_file)
+
+
+def make_server(app, settings):
+    """A cheroot server for the app, bound but not yet serving."""
+    server = wsgi.Server(
+        (settings.host, settings.port), app, numthreads=settings.threads,
+        max=settings.threads, request_queue_size=_LISTEN_BACKLOG,
+        timeout=_SOCKET_TIMEOUT, shutdown_timeout=settings.stop_timeout,
+        server_name='ceilometer-export-receiver')
+    # The body limit is the application's (413 before reading, counted in
+    # its metrics, the same under any WSGI server).
+    server.max_request_header_size = _MAX_HEADER_BYTES
+    server.keep_alive_conn_limit = _KEEP_ALIVE_CONNECTIONS
+    if settings.ssl_cert_file:
+        server.ssl_adapter = builtin.BuiltinSSLAdapter(
+            settings.ssl_cert_file, settings.ssl_key_file)
+    server.prepare()
+    return server
+
+
+def bound_port(server):
+    return server.socket.getsockname()[1]
