@@ -12,6 +12,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from tests.functional import privatepg
+
 PG_URL = os.environ.get('CEILOMETER_EXPORT_TEST_PG_URL',
                         'postgresql+psycopg2://postgres@127.0.0.1:5432/test')
 MYSQL_URL = os.environ.get('CEILOMETER_EXPORT_TEST_MYSQL_URL',
@@ -72,3 +74,11 @@ def make_db_url(tmp_path):
 def db_url(request, make_db_url):
     """A fresh empty database on each backend in turn."""
     return make_db_url(request.param)
+
+
+@pytest.fixture
+def private_pg():
+    """A private PostgreSQL server (not started yet); removed afterwards."""
+    server = privatepg.PrivatePostgres()
+    yield server
+    server.remove()
