@@ -57,4 +57,12 @@ CEILOMETER_9_0_7 = Recipe(
     ),
 )
 
-RECIPES = {r.name: r for r in (CEILOMETER_9_0_7,)}
+# A current release, for its HTTP publisher (the receiver's tests): it
+# installs with every dependency it declares, and runs unpatched.
+CEILOMETER_27_0_0 = Recipe(
+    name='ceilometer-27.0.0',
+    package='ceilometer==27.0.0',
+    requirements='ceilometer-27.0.0-requirements.txt',
+)
+
+RECIPES = {r.name: r for r in (CEILOMETER_9_0_7, CEILOMETER_27_0_0)}

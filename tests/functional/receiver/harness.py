@@ -36,6 +36,8 @@ def publisher_python(recipe_name):
     from tools.upstream import recipes
     try:
         return installer.ensure(recipes.RECIPES[recipe_name]).python
+    except installer.PatchError:
+        raise   # the recipe no longer fits the code: always a failure
     except installer.InstallError as exc:
         reason = 'cannot install %s: %s' % (recipe_name, exc)
         if os.environ.get('CEILOMETER_EXPORT_REQUIRE_DATABASES'):
