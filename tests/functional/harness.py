@@ -19,9 +19,13 @@ ADMIN_PASSWORD = 'secret'
 
 
 def write_config(path, sim, db_url, mappings, auth='password',
-                 password=ADMIN_PASSWORD, **sections):
-    """Write an ini file; ``sections`` maps 'section' -> {option: value}."""
-    creds = {
+                 password=ADMIN_PASSWORD, credentials=None, **sections):
+    """Write an ini file; ``sections`` maps 'section' -> {option: value}.
+
+    ``credentials`` replaces the [service_credentials] built for ``sim``
+    (e.g. the real upstream API's token credentials).
+    """
+    creds = credentials or {
         'password': {'auth_type': 'password',
                      'auth_url': sim.keystone_url + '/v3',
                      'username': 'admin', 'password': password,
