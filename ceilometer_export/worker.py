@@ -58,6 +58,9 @@ class Worker(object):
         self.partition = partition or coordination.Everything()
         self.lookback = datetime.timedelta(seconds=lookback)
         self.start_time = start_time
+        # Errors of pairs the database was down for: recorded once it is
+        # back, so that status shows why those pairs lag.
+        self._unrecorded = {}
 
     def run_forever(self, mappings, interval, backfill=Backfill()):
         """Pass after pass, each starting ``interval`` seconds after the
@@ -82,12 +85,21 @@ class Worker(object):
             if self.stop.is_set():
                 break
             try:
+                self._record_unrecorded()
                 ok = self._run_mapping(mapping, backfill) and ok
             except errors.DatabaseUnavailable as exc:
                 LOG.error('pass abandoned at mapping %s: %s', mapping.name,
                           exc)
                 return False
         return ok
+
+    def _record_unrecorded(self):
+        while self._unrecorded:
+            (mapping, meter), (error, fingerprint) = next(
+                iter(self._unrecorded.items()))
+            self.store.record_result(mapping, meter, error=error,
+                                     fingerprint=fingerprint)
+            del self._unrecorded[(mapping, meter)]
 
     def _run_mapping(self, mapping, backfill):
         """One mapping's pass, recorded in export_runs; logs its outcome,
@@ -160,7 +172,9 @@ class Worker(object):
         try:
             self._copy(mapping, meter, self._lower(checkpoint, backfill),
                        backfill, result)
-        except errors.DatabaseUnavailable:
+        except errors.DatabaseUnavailable as exc:
+            self._unrecorded[(mapping.name, meter)] = (
+                'meter %s: %s' % (meter, exc), fingerprint)
             raise
         except (errors.SourceError, errors.StoreError) as exc:
             # Recorded against this meter only: the mapping's other meters

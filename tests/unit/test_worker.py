@@ -152,6 +152,26 @@ def test_failing_meter_does_not_stop_the_mappings_other_meters():
         ('all', 'memory'): None}
 
 
+def test_an_error_the_database_was_down_for_is_recorded_when_it_is_back():
+    class FlakyStore(FakeStore):
+        down = True
+
+        def write_page(self, *args, **kwargs):
+            if self.down:
+                raise errors.DatabaseUnavailable('database down')
+            return super(FlakyStore, self).write_page(*args, **kwargs)
+    store = FlakyStore()
+    worker = _worker(FakeSource(), store)
+    assert worker.run_pass([FakeMapping('a')]) is False
+    assert store.results == {}
+    store.down = False
+    recorded = []
+    store.record_result = lambda *a, **kw: recorded.append((a, kw))
+    assert worker.run_pass([FakeMapping('a')]) is True
+    assert recorded[0][1]['error'] == 'meter cpu_util: database down'
+    assert recorded[1][1]['error'] is None
+
+
 def test_unreachable_database_ends_the_pass():
     class DownStore(FakeStore):
         def start_pair(self, mapping, meter, fingerprint, reset=True):
