@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from ceilometer_export.cmd import export
 from ceilometer_export.simulator import generate_samples
 from ceilometer_export.simulator import Simulator
-from ceilometer_export.store import rollup
+from ceilometer_export.store import dialects
 from tests.functional import harness
 
 METERS = 'cpu_util, network.incoming.bytes'
@@ -98,7 +98,7 @@ _BLOCKED = {
 _ROW_WAIT = dict(_BLOCKED, mysql="SELECT id FROM information_schema."
                  "processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() "
                  "AND state = 'Updating' AND info LIKE "
-                 "'DELETE FROM samples_hourly%%'")
+                 "'UPDATE export_checkpoints%%'")
 _KILL = {'postgresql': 'SELECT pg_terminate_backend(%d)',
          'mysql': 'KILL CONNECTION %d'}
 _LOCK = {'postgresql': 'LOCK TABLE samples IN SHARE MODE',
@@ -134,11 +134,11 @@ def test_connection_killed_mid_page_is_retried_whole(tmp_path, sim,
 # -- deadlocks against a second writer ----------------------------------------
 
 def _second_writer_deadlocks(db_url, backend, conf):
-    """Hold rows the exporter's page transaction needs late (PostgreSQL:
-    the cpu_util checkpoint, MySQL: its hourly rollup), let the exporter
-    block on them with its earlier locks held (the meter's advisory lock,
-    the upserted samples), then want one of those: a deadlock, in which
-    the server picks the exporter as the victim."""
+    """Hold the cpu_util checkpoint row, let the exporter block on it with
+    its page's earlier locks held (PostgreSQL: the meter's advisory lock;
+    MySQL: the page's sample rows, pre-read FOR UPDATE), then want one of
+    those: a deadlock, in which the server picks the exporter as the
+    victim."""
     engine = sa.create_engine(db_url)
     watcher = sa.create_engine(db_url, isolation_level='AUTOCOMMIT')
     with engine.connect() as conn, watcher.connect() as watch:
@@ -147,20 +147,16 @@ def _second_writer_deadlocks(db_url, backend, conf):
             conn.exec_driver_sql('CREATE TABLE ballast (n INT)')
             conn.exec_driver_sql('INSERT INTO ballast VALUES ' + ', '.join(
                 '(%d)' % n for n in range(3000)))
-            held = 'samples_hourly'
         else:
             # So that the exporter, not this session, detects the cycle.
             conn.exec_driver_sql("SET deadlock_timeout = '20s'")
-            held = 'export_checkpoints'
-        conn.exec_driver_sql("SELECT * FROM %s WHERE %s = 'cpu_util' FOR "
-                             "UPDATE" % (held, 'meter' if held ==
-                                         'export_checkpoints'
-                                         else 'counter_name')).all()
+        conn.exec_driver_sql("SELECT * FROM export_checkpoints WHERE "
+                             "meter = 'cpu_util' FOR UPDATE").all()
         exporter = Exporter(conf, '--once')
         _until(lambda: watch.exec_driver_sql(_ROW_WAIT[backend]).scalar())
         if backend == 'postgresql':
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
-                rollup._PG_LOCK_CLASS, sa.func.hashtext('cpu_util'))))
+                dialects._PG_LOCK_CLASS, sa.func.hashtext('cpu_util'))))
         else:
             conn.exec_driver_sql("SELECT COUNT(*) FROM samples WHERE "
                                  "counter_name = 'cpu_util' FOR UPDATE")
