@@ -1,4 +1,6 @@
-"""The recorded Ceilometer 9.0.7 responses in ../shared/ceilometer-v2-examples.
+"""The recorded Ceilometer 9.0.7 responses in tests/fixtures/ceilometer-v2-examples
+(a copy of the project's shared examples, kept in the repository so that
+these tests always run; CEILOMETER_V2_EXAMPLES points elsewhere).
 
 The store they came from held 10,000 samples; the union of the samples that
 appear in the responses is enough to answer most of the recorded requests
@@ -15,11 +17,7 @@ from ceilometer_export.simulator import model
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 DIRECTORY = os.environ.get('CEILOMETER_V2_EXAMPLES') or os.path.join(
-    _ROOT, '..', 'shared', 'ceilometer-v2-examples')
-
-
-def available():
-    return os.path.isfile(os.path.join(DIRECTORY, 'README.md'))
+    _ROOT, 'tests', 'fixtures', 'ceilometer-v2-examples')
 
 
 def load(name):

@@ -5,10 +5,6 @@ from ceilometer_export.simulator import Simulator
 from tests.functional.simulator import clients
 from tests.functional.simulator import examples
 
-pytestmark = pytest.mark.skipif(not examples.available(),
-                                reason='examples not found at %s'
-                                % examples.DIRECTORY)
-
 
 @pytest.fixture(scope='module')
 def recorded():
