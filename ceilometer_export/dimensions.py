@@ -58,6 +58,12 @@ def extract(resource_metadata, dim_filter):
     return tuple(sorted(pairs))
 
 
+# The form hashed into dimension_set_id (sorted pairs as compact JSON).
+# Stored in every sample row: bump only together with a migration (or
+# dbsync --rebuild-dimensions) and re-pin tests/unit/test_pinned_hashes.py.
+SET_ID_VERSION = 1
+
+
 def set_id(pairs):
     """Content hash of a dimension set; None for a sample without any."""
     if not pairs:
