@@ -216,7 +216,8 @@ class Store(object):
                 checkpoint = checkpoints.get(conn, mapping, meter)
                 if checkpoint is None and fingerprint is not None:
                     checkpoints.create(conn, mapping, meter, fingerprint)
-                new = _first_exported(page, written, checkpoint)
+                new = _first_exported(conn, page, written, checkpoint,
+                                      meter)
                 if page.rejected:
                     store_rejects.insert(conn, mapping, meter,
                                          page.rejected)
@@ -367,17 +368,41 @@ class Store(object):
         return sum(len(ids) for ids in moves.values())
 
 
-def _first_exported(page, written, checkpoint):
+def _first_exported(conn, page, written, checkpoint, meter):
     """Samples a pair exports for the first time: those past its
     checkpoint, and late ones behind it that were not stored yet. A re-read
     of the lookback window counts nothing; a sample another mapping stored
-    first still counts for this one."""
+    first still counts for this one. When the API holds a message_id
+    twice, only the version that stays stored counts, once: so the count
+    never exceeds the rows the pair's query selects."""
     start = checkpoint.position if checkpoint else None
-    if start is None:
-        return len(page)
-    inserted = {i for i, old in written.items() if old is None}
-    return sum(1 for position in page.positions
-               if position > start or position[1] in inserted)
+
+    def past(position):
+        return start is None or position > start
+    count, untouched = 0, []
+    for position in page.positions:
+        old = written.get(position[1], False)
+        if old is None:
+            count += 1                      # inserted by this page
+        elif not past(position):
+            continue                        # a re-read behind the checkpoint
+        elif old is False:
+            untouched.append(position)      # stored as it is, or newer
+        elif old[0] != meter or past((old[1], position[1])):
+            count += 1                      # replaced a version not yet met
+    if untouched:
+        # Stored by another mapping (count) or a newer version of it is
+        # (not yet: it counts when the pair reaches it).
+        stored = _stored_timestamps(conn, [p[1] for p in untouched])
+        count += sum(1 for ts, message_id in untouched
+                     if stored.get(message_id) == ts)
+    return count
+
+
+def _stored_timestamps(conn, ids):
+    col = schema.samples.c
+    return dict(conn.execute(sa.select(col.message_id, col.timestamp).where(
+        col.message_id.in_(ids))).all())
 
 
 def _delete_unused_sets(conn):
