@@ -181,6 +181,24 @@ def test_deadlock_with_a_second_writer_is_retried(tmp_path, sim,
     _exact(db_url, sim)
 
 
+def test_sqlite_locked_by_a_second_writer_is_retried(tmp_path, sim,
+                                                     make_db_url):
+    db_url = make_db_url('sqlite')
+    conf = _configure(tmp_path, sim, db_url)
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        # Held past pysqlite's 5 s busy timeout: "database is locked".
+        conn.exec_driver_sql('BEGIN IMMEDIATE')
+        exporter = Exporter(conf, '--once')
+        exporter.wait_for('database is locked', timeout=60)
+        conn.rollback()
+    engine.dispose()
+    code, err = exporter.finish()
+    assert code == 0, err
+    assert 'retry 1 of 3' in err
+    _exact(db_url, sim)
+
+
 # -- a full SQLite database ---------------------------------------------------
 
 def test_full_sqlite_database_is_recorded_and_loses_nothing(
