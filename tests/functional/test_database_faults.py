@@ -285,3 +285,26 @@ def test_daemon_waits_for_a_database_down_at_start(tmp_path, sim,
 def _count(engine):
     with engine.connect() as conn:
         return conn.exec_driver_sql('SELECT COUNT(*) FROM samples').scalar()
+
+
+def test_server_restarted_mid_pass_is_retried_within_the_pass(
+        tmp_path, sim, private_pg):
+    private_pg.start()
+    retries = dict(DB_RETRIES, db_max_retries='6', db_retry_interval='0.5',
+                   db_max_retry_interval='2')
+    conf = harness.configure(
+        tmp_path / 'export.conf', sim, private_pg.url, {'all': ('', METERS)},
+        database=retries, ceilometer={'page_size': '5'})
+    # Slow pages, so that the restart falls in the middle of the pass.
+    sim.faults.delay, sim.faults.delay_rate = 0.05, 1.0
+    exporter = Exporter(conf, '--once')
+    engine = sa.create_engine(private_pg.url)
+    _until(lambda: _count(engine) >= 20)
+    engine.dispose()
+    private_pg.stop()
+    exporter.wait_for('retry 1 of 6')
+    private_pg.start()
+    code, err = exporter.finish()
+    assert code == 0, err
+    sim.faults.clear()
+    _exact(private_pg.url, sim)
