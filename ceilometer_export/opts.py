@@ -78,6 +78,14 @@ EXPORT_OPTS = [
     cfg.StrOpt('start_time',
                help='ISO 8601 time where a new checkpoint starts (an offset '
                     'is converted to UTC). Empty: the oldest sample.'),
+    cfg.IntOpt('verify_interval', default=0, min=0,
+               help='Seconds between the daemon\'s own verify and repair '
+                    'runs over the last verify_window seconds (what '
+                    'ceilometer-export-verify --repair does), so that '
+                    'samples reaching Ceilometer later than lookback are '
+                    'exported after all. 0: off.'),
+    cfg.IntOpt('verify_window', default=172800, min=3600,
+               help='How far behind now (seconds) those runs look.'),
 ]
 
 DIMENSIONS_OPTS = [

@@ -63,6 +63,12 @@ def prepare_service(argv, cli_opts=(), description=None):
              default_config_files=[])
     except cfg.Error as exc:
         raise errors.ConfigError(_oslo_message(exc)) from None
+    except SystemExit as exc:
+        # oslo.config has printed why a command-line value is invalid and
+        # exits 1 (argparse itself exits 2): a usage error is 2 everywhere.
+        if exc.code == 1:
+            raise SystemExit(2) from None
+        raise
     log.setup(conf, PROJECT)
     return conf
 

@@ -101,6 +101,15 @@ class Worker(object):
                                      fingerprint=fingerprint)
             del self._unrecorded[(mapping, meter)]
 
+    def export_range(self, mapping, meter, since, until):
+        """Export one pair's [since, until) again as a range-only
+        backfill (``verify --repair``): idempotent upserts, the live
+        checkpoint untouched. Returns its PairResult; API and database
+        failures are raised to the caller."""
+        result = PairResult()
+        self._copy(mapping, meter, since, Backfill(since, until), result)
+        return result
+
     def _run_mapping(self, mapping, backfill):
         """One mapping's pass, recorded in export_runs; logs its outcome,
         True unless it failed."""

@@ -11,6 +11,7 @@ from oslo_log import log
 from ceilometer_export import errors
 from ceilometer_export import query
 from ceilometer_export.source import client
+from ceilometer_export.source import counts
 from ceilometer_export.source import paging
 from ceilometer_export.source import samples
 from ceilometer_export import timeutil
@@ -48,6 +49,10 @@ class Source(object):
             LOG.info('query mode: %s (capabilities: %s=%s)', self._mode,
                      _CAPABILITY, complex_ok)
         return self._mode
+
+    def counts(self):
+        """Per-hour sample counts of the API, for verify."""
+        return counts.ApiCounts(self._api, self._page_size, self.mode)
 
     def meters(self, mapping):
         """The mapping's meters; for ``*`` every meter of the cloud.

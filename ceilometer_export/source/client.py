@@ -142,6 +142,12 @@ class ApiClient(object):
                            lambda c: c.statistics.list(name, q=q))
         return stats[0].duration_start if stats else None
 
+    def statistics(self, meter, q, period):
+        """Statistics dicts (``period_start``, ``count``, ...) per period."""
+        name = urllib.parse.quote(meter, safe='')
+        return self._call('GET /v2/meters/%s/statistics' % name, lambda c: [
+            _json(s) for s in c.statistics.list(name, q=q, period=period)])
+
     # Machinery ------------------------------------------------------------
     def _build(self):
         return cc_client.get_client('2', **self._endpoint())
