@@ -42,9 +42,13 @@ class Patch:
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     name: str                          # e.g. ceilometer-9.0.7
-    package: str                       # pip requirement, installed --no-deps
+    package: str                       # pip requirement
     requirements: str                  # file name beside this module
     patches: Tuple[Patch, ...] = ()
+    # An old release's own pins do not install on today's Python: it goes
+    # in without them, over the requirements file. A current release
+    # (e.g. ceilometer 27.0.0) can take its own with no_deps=False.
+    no_deps: bool = True
 
     def requirements_path(self) -> pathlib.Path:
         return pathlib.Path(__file__).with_name(self.requirements)
@@ -52,7 +56,7 @@ class Recipe:
     def digest(self) -> str:
         h = hashlib.sha256()
         h.update(sys.version.encode())
-        h.update(self.package.encode())
+        h.update(('%s %s' % (self.package, self.no_deps)).encode())
         h.update(self.requirements_path().read_bytes())
         for p in self.patches:
             for part in (p.path, p.old, p.new, str(p.count)):
@@ -95,7 +99,7 @@ def ensure(recipe: Recipe, base: pathlib.Path = None) -> Venv:
     pip = [venv.python, '-m', 'pip', 'install', '-q',
            '--disable-pip-version-check']
     _run(pip + ['-r', str(recipe.requirements_path())])
-    _run(pip + ['--no-deps', recipe.package])
+    _run(pip + (['--no-deps'] if recipe.no_deps else []) + [recipe.package])
     apply_patches(venv.site_packages(), recipe.patches)
     stamp.write_text(digest + '\n')
     return venv
