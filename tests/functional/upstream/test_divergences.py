@@ -53,3 +53,20 @@ def test_schema_errors_carry_jsonschema_details_on_the_real_api(pair):
     assert '\n' not in sim
     assert real.startswith(sim + cloud.JSONSCHEMA_DETAIL)
     assert "Failed validating 'oneOf' in schema" in real
+
+
+def test_recorded_at_in_a_complex_filter_fails_in_the_sql_layer(pair):
+    # recorded_at values are not converted to datetimes, so the SQLite
+    # DateTime bind rejects the str: a 500 on both, whose text is the
+    # database library's. The simulator reproduces the message of the
+    # SQLAlchemy of Ceilometer's time; the recipe runs SQLAlchemy 1.4.
+    body = {'filter': '{"=": {"recorded_at": "2024-01-01T00:00:00"}}'}
+    sim, real = (cloud.raw(c, 'POST', '/v2/query/samples', body)
+                 for c in pair)
+    assert sim[0] == real[0] == 500
+    sim, real = (r[1]['error_message'] for r in (sim, real))
+    assert sim['faultcode'] == real['faultcode'] == 'Server'
+    assert sim['faultstring'] == "'str' object has no attribute 'utctimetuple'"
+    assert real['faultstring'].startswith(
+        '(builtins.TypeError) SQLite DateTime type only accepts Python '
+        'datetime and date objects as input.')
