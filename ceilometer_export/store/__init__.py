@@ -217,7 +217,7 @@ class Store(object):
                 if checkpoint is None and fingerprint is not None:
                     checkpoints.create(conn, mapping, meter, fingerprint)
                 new = _first_exported(conn, page, written, checkpoint,
-                                      meter)
+                                      meter, advance)
                 if page.rejected:
                     store_rejects.insert(conn, mapping, meter,
                                          page.rejected)
@@ -368,7 +368,7 @@ class Store(object):
         return sum(len(ids) for ids in moves.values())
 
 
-def _first_exported(conn, page, written, checkpoint, meter):
+def _first_exported(conn, page, written, checkpoint, meter, advance=True):
     """Samples a pair exports for the first time: those past its
     checkpoint, and late ones behind it that were not stored yet. A re-read
     of the lookback window counts nothing; a sample another mapping stored
@@ -376,6 +376,11 @@ def _first_exported(conn, page, written, checkpoint, meter):
     twice, only the version that stays stored counts, once: so the count
     never exceeds the rows the pair's query selects."""
     start = checkpoint.position if checkpoint else None
+    if not advance:
+        # A side range (--until, repair): it counts only what it inserts
+        # behind the checkpoint; the rest the live pass counts on its way.
+        return sum(1 for p in page.positions if written.get(p[1], False)
+                   is None and start is not None and p <= start)
 
     def past(position):
         return start is None or position > start

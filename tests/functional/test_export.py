@@ -160,6 +160,10 @@ def test_since_until_backfill_leaves_checkpoint_alone(
     # Then a normal pass exports the rest and moves the checkpoints.
     assert _export(tmp_path, sim, db_url, '--once') == 0
     assert harness.exported(db_url) == harness.expected(sim, METERS)
+    # Each sample counted once, by the range or by the pass.
+    for meter in METERS:
+        cp = harness.checkpoints(db_url)[('all', meter)]
+        assert cp.samples_exported == len(harness.expected(sim, [meter]))
 
 
 def test_v2password_auth_with_tenant(tmp_path, sim, make_db_url):
