@@ -81,9 +81,10 @@ class Source(object):
 
         def fetch(lower, after, limit):
             expr = complex_filter(base, meter, lower, after, end)
-            page = self._api.query_samples(expr, limit)
+            page, unchecked = self._api.query_samples(expr, limit)
             with timings.measure('transform'):
-                return [samples.from_sample(s, meter) for s in page]
+                return [samples.from_sample(s, meter, unchecked)
+                        for s in page]
         return _checked(paging.keyset_pages(fetch, lower, self._page_size))
 
     def _simple_pages(self, mapping, meter, lower, end):

@@ -105,10 +105,10 @@ class ApiClient(object):
         return [m.name for m in meters]
 
     def query_samples(self, filter_expr, limit):
-        """The page as decoded JSON: the request ``query_samples.query``
-        sends, through keystoneauth, but decoded once and without wrapping
-        each sample in an object; failures raise the client's exceptions,
-        as there."""
+        """(page, may hold invalid text): the page as decoded JSON, from
+        the request ``query_samples.query`` sends, through keystoneauth,
+        but decoded once and without wrapping each sample in an object;
+        failures raise the client's exceptions, as there."""
         body = {'filter': json.dumps(filter_expr), 'limit': limit,
                 'orderby': json.dumps(_ORDER_BY)}
 
@@ -123,7 +123,7 @@ class ApiClient(object):
             if not isinstance(page, list):
                 raise ValueError('expected a list of samples, got %s'
                                  % type(page).__name__)
-            return page
+            return page, _may_hold_invalid_text(resp.content)
         return self._call('POST /v2/query/samples', post)
 
     def list_samples(self, meter, q, limit):
@@ -229,6 +229,13 @@ class Breaker(object):
         LOG.error('the API is down (%s): the other requests of this pass '
                   'fail without being sent', failure)
         self.cause = failure
+
+
+def _may_hold_invalid_text(body):
+    """Whether a JSON body can decode to text that cannot be stored (NUL,
+    lone surrogates): only its escapes can produce them (JSON forbids raw
+    control characters, and invalid UTF-8 became \\udcXX escapes)."""
+    return b'\\u0000' in body or b'\\ud' in body or b'\\uD' in body
 
 
 def _body_or_none(resp):

@@ -38,23 +38,26 @@ def from_old_sample(raw, meter):
     return _convert(raw, meter, lambda key: key)
 
 
-def from_sample(raw, meter):
-    return _convert(raw, meter, lambda key: _SAMPLE_KEYS.get(key, key))
+def from_sample(raw, meter, check_text=True):
+    """``check_text`` False: the caller knows that no string of ``raw``
+    holds text that cannot be stored (see ``rejects.invalid_text``)."""
+    return _convert(raw, meter, lambda key: _SAMPLE_KEYS.get(key, key),
+                    check_text)
 
 
-def _convert(raw, meter, api_key):
+def _convert(raw, meter, api_key, check_text=True):
     try:
-        return _row(raw, meter, api_key)
+        return _row(raw, meter, api_key, check_text)
     except _Bad as bad:
         return rejects.reject_row(raw, bad.reason, str(bad),
                                   *_position(raw, api_key))
 
 
-def _row(raw, meter, api_key):
+def _row(raw, meter, api_key, check_text):
     if not isinstance(raw, dict):
         raise _Bad(rejects.OTHER, 'the API returned a %s where a sample '
                    'object was expected' % type(raw).__name__)
-    where = rejects.invalid_text(raw)
+    where = rejects.invalid_text(raw) if check_text else None
     if where is not None:
         raise _Bad(rejects.UNICODE, 'field %s: %s' % where)
 
