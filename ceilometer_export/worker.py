@@ -49,6 +49,10 @@ class Backfill:
 
 class Worker(object):
 
+    # Called with the mappings after every complete pass of the daemon
+    # (its own verify+repair runs: verify.runner.Periodic); None: nothing.
+    after_pass = None
+
     def __init__(self, source, store, stop, lookback=0, start_time=None,
                  partition=None):
         self.source = source
@@ -91,6 +95,8 @@ class Worker(object):
                 LOG.error('pass abandoned at mapping %s: %s', mapping.name,
                           exc)
                 return False
+        if self.after_pass is not None and not self.stop.is_set():
+            self.after_pass(mappings)
         return ok
 
     def _record_unrecorded(self):

@@ -16,6 +16,7 @@ from ceilometer_export import service
 from ceilometer_export import source as source_mod
 from ceilometer_export import store as store_mod
 from ceilometer_export import timeutil
+from ceilometer_export.verify import runner as verify_runner
 from ceilometer_export import timings
 from ceilometer_export import worker as worker_mod
 
@@ -134,5 +135,6 @@ def _run(conf, mappings, backfill, worker, stop):
         return cmd.EXIT_OK if ok else cmd.EXIT_FAILED
     LOG.info('exporting %d mappings every %d s', len(mappings),
              conf.export.poll_interval)
+    verify_runner.attach(worker, conf, worker.start_time)
     worker.run_forever(mappings, conf.export.poll_interval, backfill)
     return cmd.EXIT_OK

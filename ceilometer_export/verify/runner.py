@@ -72,6 +72,21 @@ def _record(verifier, kind, started, samples, outcome):
                         '%s', kind, name, exc)
 
 
+def attach(worker, conf, start_time):
+    """Give the daemon's ``worker`` its own verify+repair runs when
+    ``[export] verify_interval`` is set."""
+    interval = conf.export.verify_interval
+    if not interval:
+        return None
+    verifier = verify.Verifier(worker.source.counts(), worker.store,
+                               start_time)
+    worker.after_pass = Periodic(verifier, worker, interval,
+                                 conf.export.verify_window)
+    LOG.info('verify and repair of the last %d s every %d s',
+             conf.export.verify_window, interval)
+    return worker.after_pass
+
+
 class Periodic(object):
     """The daemon's own verify+repair of the last ``window`` seconds,
     every ``interval`` seconds, between export passes."""

@@ -8,6 +8,7 @@ import datetime
 import json
 import random
 import re
+import time
 import uuid
 
 from hypothesis import given
@@ -262,3 +263,50 @@ def test_a_filter_the_database_cannot_evaluate_exits_2(tmp_path, cloud,
     assert result.stderr.count('\n') == 1
     assert '[mapping:sig]' in result.stderr and 'message_signature' in \
         result.stderr
+
+
+def test_the_daemon_heals_samples_later_than_the_lookback(tmp_path,
+                                                          make_db_url):
+    db_url = make_db_url('sqlite')
+    start = (datetime.datetime.utcnow() - 3 * HOUR).replace(microsecond=0)
+    raws = generate_samples(seed=4, cycles=6, start=start,
+                            meters=('cpu_util',))
+    with Simulator(samples=raws, seed=4) as sim:
+        conf = harness.configure(
+            tmp_path / 'c.conf', sim, db_url, {'all': ('', 'cpu_util')},
+            export={'lookback': '0', 'poll_interval': '1',
+                    'verify_interval': '1', 'verify_window': '86400'})
+        daemon = harness.start('ceilometer-export', '--config-file', conf,
+                               stderr=open(tmp_path / 'log', 'w'))
+        try:
+            _wait(lambda: len(harness.exported(db_url)) == len(raws))
+            late = [_late_copy(raws[0], start + datetime.timedelta(
+                minutes=7))]
+            sim.add_samples(late)
+            _wait(lambda: late[0]['message_id'] in harness.exported(db_url))
+            _wait(lambda: _runs(db_url, 'repair'))
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+    assert _runs(db_url, 'repair')[0]['outcome'] == 'ok'
+    log_text = (tmp_path / 'log').read_text()
+    found = re.findall(r'differed \(api (\d+), db (\d+)\): repaired',
+                       log_text)
+    assert [int(a) - int(d) for a, d in found] == [1], log_text
+
+
+def _wait(condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, 'condition not met in time'
+        time.sleep(0.1)
+
+
+def _runs(db_url, kind):
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(schema.export_runs).where(
+                schema.export_runs.c.kind == kind)).mappings().all()
+    finally:
+        engine.dispose()
