@@ -83,8 +83,8 @@ class ApiCounts(object):
 
         def fetch(lower, after, limit):
             expr = complex_filter(base, meter, lower, after, end)
-            return [_key(s, 'id') for s in
-                    self._api.query_samples(expr, limit)]
+            page, _ = self._api.query_samples(expr, limit)
+            return [_key(s, 'id') for s in page]
         return paging.keyset_pages(fetch, start, self._page_size)
 
     def _windows(self, mapping, meter, start, end):
