@@ -19,7 +19,6 @@ does:
   sample is selected only when the whole filter is true.
 """
 
-import dataclasses
 import operator
 import re
 
@@ -42,12 +41,23 @@ _META_PREFIXES = ('metadata.', 'resource_metadata.')
 _NULL = object()
 
 
-@dataclasses.dataclass(frozen=True)
-class Subject:
+class Subject(object):
     """What a filter is evaluated on: the sample's columns (None = NULL)
-    and its typed metadata leaves (``typed_leaves``)."""
-    columns: dict
-    metadata: dict
+    and its original metadata, whose typed leaves (``typed_leaves``) are
+    computed only if a filter reads them."""
+
+    __slots__ = ('columns', '_raw', '_leaves')
+
+    def __init__(self, columns, raw_metadata):
+        self.columns = columns
+        self._raw = raw_metadata
+        self._leaves = None
+
+    @property
+    def metadata(self):
+        if self._leaves is None:
+            self._leaves = typed_leaves(self._raw)
+        return self._leaves
 
 
 def typed_leaves(value, base=None):

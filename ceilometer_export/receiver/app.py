@@ -86,13 +86,14 @@ class Receiver(object):
         received_at = timeutil.utcnow()
         body = self._read(environ)
         try:
-            pushed = _samples_of(body)
+            pushed, text = _samples_of(body)
         except ValueError as exc:
             self._store_bad_body(body, str(exc), received_at)
             LOG.warning('request from %s refused: %s',
                         environ.get('REMOTE_ADDR', '?'), exc)
             raise Reply('400 Bad Request', str(exc), 'rejected') from None
-        return self._store(pushed, received_at)
+        return self._store(pushed, received_at,
+                           not convert.may_hold_invalid_text(text))
 
     def _read(self, environ):
         try:
@@ -115,10 +116,10 @@ class Receiver(object):
             return body
         return b''
 
-    def _store(self, pushed, received_at):
+    def _store(self, pushed, received_at, text_checked):
         rows, rejected, filtered = [], [], 0
         for item in pushed:
-            converted = convert.convert(item, received_at)
+            converted = convert.convert(item, received_at, text_checked)
             if converted.rejected:
                 if self.selector.may_select(_meter_of(item)):
                     rejected.append(converted.row)
@@ -173,21 +174,22 @@ class Receiver(object):
 
 
 def _samples_of(body):
-    """The pushed samples of a body; ValueError when it holds none."""
+    """(pushed samples, body text); ValueError when it holds none."""
     if not body.strip():
         raise ValueError('empty body (expected a JSON list of samples)')
     try:
         # surrogateescape: invalid UTF-8 stays visible (and is rejected
         # per sample as invalid Unicode) instead of failing the batch.
-        value = json.loads(body.decode('utf-8', 'surrogateescape'))
+        text = body.decode('utf-8', 'surrogateescape')
+        value = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ValueError('body is not JSON: %s' % exc) from None
     if isinstance(value, dict):
-        return [value]
+        return [value], text
     if not isinstance(value, list):
         raise ValueError('body is JSON %s, not a list of samples'
                          % type(value).__name__)
-    return value
+    return value, text
 
 
 def _meter_of(item):

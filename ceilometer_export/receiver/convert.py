@@ -29,6 +29,8 @@ _API_KEYS = (('id', 'id'), ('name', 'meter'), ('type', 'type'),
 _TIMESTAMP = re.compile(
     r'(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?'
     r'(Z|[+-]\d{2}:?\d{2})?')
+# A NUL or a surrogate, raw (surrogateescape'd bytes) or \u-escaped.
+_SUSPECT = re.compile(r'[\x00\ud800-\udfff]|\\u(0000|[dD][89a-fA-F])')
 
 
 @dataclasses.dataclass
@@ -97,9 +99,17 @@ def _api_sample(pushed, received_at):
     return api
 
 
-def convert(pushed, received_at):
-    """One element of a pushed list -> Converted."""
-    converted = _convert(pushed, received_at)
+def may_hold_invalid_text(body_text):
+    """False when no string decoded from this JSON text can hold a lone
+    surrogate or a NUL (neither raw nor as a \\u escape): its samples
+    then need no per-string check."""
+    return _SUSPECT.search(body_text) is not None
+
+
+def convert(pushed, received_at, text_checked=False):
+    """One element of a pushed list -> Converted. ``text_checked``: see
+    ``may_hold_invalid_text``."""
+    converted = _convert(pushed, received_at, text_checked)
     if converted.rejected:
         name = pushed.get('name') if isinstance(pushed, dict) else None
         converted.row['meter'] = name if isinstance(name, str) \
@@ -108,12 +118,12 @@ def convert(pushed, received_at):
     return converted
 
 
-def _convert(pushed, received_at):
+def _convert(pushed, received_at, text_checked):
     if not isinstance(pushed, dict):
         return Converted(rejects.reject_row(
             pushed, rejects.OTHER, 'expected a sample object, got %s'
             % type(pushed).__name__))
-    where = rejects.invalid_text(pushed)
+    where = None if text_checked else rejects.invalid_text(pushed)
     if where is not None:
         return Converted(rejects.reject_row(
             pushed, rejects.UNICODE, 'field %s: %s' % where,
@@ -121,7 +131,7 @@ def _convert(pushed, received_at):
     api = _api_sample(pushed, received_at)
     meter = api.get('meter')
     try:
-        row = samples.from_sample(api, meter)
+        row = samples.from_sample(api, meter, check_text=not text_checked)
     except errors.SampleError as exc:
         return Converted(rejects.reject_row(pushed, rejects.OTHER, str(exc)))
     if rejects.is_reject(row):
@@ -147,4 +157,4 @@ def _position(pushed):
 
 def _subject(row, metadata):
     columns = dict(row, message_signature=None)
-    return match.Subject(columns, match.typed_leaves(metadata or {}))
+    return match.Subject(columns, metadata or {})

@@ -55,7 +55,7 @@ def _subject(rec):
                'project_id': rec.project_id,
                'resource_id': rec.resource_id, 'source': rec.source,
                'message_id': rec.message_id, 'message_signature': None}
-    return match.Subject(columns, match.typed_leaves(rec.meta.raw))
+    return match.Subject(columns, rec.meta.raw)
 
 
 _FIELDS = {
@@ -116,7 +116,7 @@ def _one(metadata, **columns):
     base = {'project_id': 'p1', 'user_id': 'u1', 'resource_id': 'r1',
             'source': 'openstack', 'counter_volume': 1.0}
     base.update(columns)
-    return match.Subject(base, match.typed_leaves(metadata))
+    return match.Subject(base, metadata)
 
 
 @pytest.mark.parametrize('query, selected', [

@@ -139,3 +139,12 @@ def test_basic_auth():
 def test_credentials_must_be_both_and_url_safe(user, password):
     with pytest.raises(ValueError, match=r'\[receiver\] (username|password)'):
         auth.from_options(user, password)
+
+
+@pytest.mark.parametrize('text, suspect', [
+    ('[{"a": "caf\\u00e9"}]', False), ('[{"a": "x\\udce9"}]', True),
+    ('[{"a": "x\\uD800"}]', True), ('[{"a": "\\u0000"}]', True),
+    ('[{"a": "caf\udce9"}]', True), ('[{"a": "\x00"}]', True),
+    ('[{"a": "\\u00000"}]', True), ('[]', False)])
+def test_body_scan_finds_every_invalid_string(text, suspect):
+    assert convert.may_hold_invalid_text(text) is suspect
