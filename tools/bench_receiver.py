@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 from ceilometer_export.simulator import generate_samples  # noqa: E402
-from tools import bench_export  # noqa: E402
+from tools import benchmark  # noqa: E402
 
 USER, PASSWORD = 'bench', 'bench-pass'
 CONF = """
@@ -86,10 +86,10 @@ def _start_receiver(db, workdir):
     conf = os.path.join(workdir, 'receiver.conf')
     with open(conf, 'w') as f:
         f.write(CONF.format(db=db, port=port))
-    subprocess.run([bench_export.script('ceilometer-export-dbsync'),
+    subprocess.run([benchmark.script('ceilometer-export-dbsync'),
                     '--config-file', conf], check=True, capture_output=True)
     log = open(os.path.join(workdir, 'receiver.log'), 'wb')
-    proc = subprocess.Popen([bench_export.script(
+    proc = subprocess.Popen([benchmark.script(
         'ceilometer-export-receiver'), '--config-file', conf],
         stdout=log, stderr=log)
     base = 'http://127.0.0.1:%d' % port
@@ -147,11 +147,11 @@ def _copy_reference(server_url, stored_db, workdir):
             cursor.copy_expert('COPY %s TO STDOUT' % table, buf)
             dumps[table] = buf.getvalue()
     source.dispose()
-    target, created = bench_export.fresh_database(server_url, workdir)
+    target, drop = benchmark.fresh_database(server_url, workdir)
     conf = os.path.join(workdir, 'copy.conf')
     with open(conf, 'w') as f:
         f.write(CONF.format(db=target, port=1))
-    subprocess.run([bench_export.script('ceilometer-export-dbsync'),
+    subprocess.run([benchmark.script('ceilometer-export-dbsync'),
                     '--config-file', conf], check=True, capture_output=True)
     engine = sa.create_engine(target)
     raw = engine.raw_connection()
@@ -166,7 +166,7 @@ def _copy_reference(server_url, stored_db, workdir):
     finally:
         raw.close()
         engine.dispose()
-        bench_export.drop(created)
+        drop()
 
 
 def _count(db):
@@ -187,7 +187,7 @@ def main():
     args = parser.parse_args()
     bodies = _batches(args.samples, args.batch)
     with tempfile.TemporaryDirectory() as workdir:
-        db, created = bench_export.fresh_database(args.url, workdir)
+        db, drop = benchmark.fresh_database(args.url, workdir)
         try:
             proc, base, _ = _start_receiver(db, workdir)
             try:
@@ -199,7 +199,7 @@ def main():
             stored = _count(db)
             copy_seconds = _copy_reference(args.url, db, workdir)
         finally:
-            bench_export.drop(created)
+            drop()
     _report(args, stored, wall, latencies, failures, copy_seconds)
 
 
