@@ -37,12 +37,19 @@ CEILOMETER_OPTS = [
                       'with jitter, up to max_retry_delay.'),
     cfg.FloatOpt('max_retry_delay', default=30.0, min=0,
                  help='Cap of the backoff delay in seconds.'),
+    cfg.StrOpt('admin_role', default='admin',
+               help='The Keystone role that lets the API show the samples '
+                    'of every project. A token without it sees only its '
+                    'own project: that is logged as a warning, shown by '
+                    'ceilometer-export-status, and refused with [export] '
+                    'require_admin = true.'),
 ]
 
 DATABASE_OPTS = [
     cfg.StrOpt('connection', secret=True,
-               default='sqlite:///ceilometer-export.sqlite',
-               help='SQLAlchemy URL of the target database: '
+               sample_default='sqlite:////var/lib/ceilometer-export/'
+                              'export.sqlite',
+               help='Required, no default. ''SQLAlchemy URL of the target database: '
                     'sqlite:///PATH, postgresql+psycopg2://USER:PASS@HOST/DB '
                     'or mysql+pymysql://USER:PASS@HOST/DB (postgresql:// '
                     'and mysql:// mean the same drivers).'),
@@ -86,6 +93,15 @@ EXPORT_OPTS = [
                     'exported after all. 0: off.'),
     cfg.IntOpt('verify_window', default=172800, min=3600,
                help='How far behind now (seconds) those runs look.'),
+    cfg.IntOpt('stop_timeout', default=30, min=1,
+               help='Seconds SIGTERM/SIGINT may take: the page being '
+                    'written is committed first; a request or a backoff in '
+                    'progress is abandoned at once (nothing of it was '
+                    'written). Keep systemd\'s TimeoutStopSec above it.'),
+    cfg.BoolOpt('require_admin', default=False,
+                help='Refuse to start (exit 2) when the token lacks '
+                     '[ceilometer] admin_role, i.e. when the API would show '
+                     'one project only.'),
 ]
 
 DIMENSIONS_OPTS = [
@@ -106,6 +122,19 @@ COORDINATION_OPTS = [
                     'to share the mappings between several workers, each '
                     'exporting the mappings the hash ring gives it. Empty: '
                     'this worker exports every mapping.'),
+    cfg.StrOpt('group', default='ceilometer-export',
+               help='tooz group the workers of one deployment join. '
+                    'Deployments sharing one backend need distinct groups, '
+                    'or they take each other\'s mappings.'),
+]
+
+METRICS_OPTS = [
+    cfg.PortOpt('port',
+                help='TCP port of the daemon\'s Prometheus endpoint '
+                     '(/metrics). Empty: no endpoint. --once and the other '
+                     'commands never open it.'),
+    cfg.HostAddressOpt('host', default='127.0.0.1',
+                       help='Address the Prometheus endpoint binds to.'),
 ]
 
 RECEIVER_OPTS = [
@@ -150,14 +179,14 @@ CREDENTIALS_EXTRA_OPTS = [
 
 # The sections whose options belong to this project: an option there that
 # is not declared is a configuration error, never silently ignored.
-# [database] is not one: files shared with oslo.db services carry options
-# (max_pool_size, ...) that mean nothing here but must not break start-up.
 STRICT_GROUPS = {
     'ceilometer': CEILOMETER_OPTS,
+    'database': DATABASE_OPTS,
     'export': EXPORT_OPTS,
     'dimensions': DIMENSIONS_OPTS,
     'coordination': COORDINATION_OPTS,
     'receiver': RECEIVER_OPTS,
+    'metrics': METRICS_OPTS,
 }
 
 CREDENTIALS_GROUP = 'service_credentials'
@@ -194,6 +223,7 @@ def list_opts():
         ('dimensions', DIMENSIONS_OPTS),
         ('coordination', COORDINATION_OPTS),
         ('receiver', RECEIVER_OPTS),
+        ('metrics', METRICS_OPTS),
         (CREDENTIALS_GROUP, _credentials_opts()),
     ]
 

@@ -6,9 +6,14 @@ checked before any work starts, so a mistake is reported once, by name,
 with exit code 2 rather than as a traceback half-way through a pass.
 """
 
+import contextlib
 import dataclasses
 import glob
+from importlib import metadata
+import io
 import os
+import re
+import stat
 
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
@@ -21,6 +26,18 @@ from ceilometer_export import timeutil
 
 PROJECT = 'ceilometer-export'
 MAPPING_PREFIX = 'mapping:'
+LOG = log.getLogger(__name__)
+# Option names whose value is a secret in any section: the product's own
+# secret options and keystoneauth's.
+_SECRET_NAMES = frozenset(('password', 'token', 'connection', 'backend_url',
+                           'application_credential_secret'))
+
+
+def version() -> str:
+    try:
+        return metadata.version(PROJECT)
+    except metadata.PackageNotFoundError:
+        return 'unknown'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +55,6 @@ def new_conf(cli_opts=()):
     # systemd both streams reach the journal anyway.
     log.set_defaults(default_log_levels=log.get_default_log_levels()
                      + ['alembic=WARN'])
-    conf.set_default('use_stderr', True)
     for group, group_opts in opts.list_opts():
         if group != opts.CREDENTIALS_GROUP:
             conf.register_opts(group_opts, group=group)
@@ -52,31 +68,87 @@ def new_conf(cli_opts=()):
     return conf
 
 
-def prepare_service(argv, cli_opts=(), description=None):
-    """Parse argv and the config files; set up logging.
+def parse(argv, cli_opts=(), description=None) -> cfg.ConfigOpts:
+    """A new ConfigOpts from argv and the config files it names.
 
-    Raises ConfigError for anything wrong in the files or the options.
+    Raises ConfigError (one line) for anything wrong in them, including
+    option values oslo.config and argparse reject on the command line.
     """
     conf = new_conf(cli_opts)
+    captured = io.StringIO()
     try:
-        conf(argv, project=PROJECT, description=description,
-             default_config_files=[])
+        with contextlib.redirect_stderr(captured):
+            conf(argv, project=PROJECT, description=description,
+                 default_config_files=[], version=version())
     except cfg.Error as exc:
         raise errors.ConfigError(_oslo_message(exc)) from None
     except SystemExit as exc:
-        # oslo.config has printed why a command-line value is invalid and
-        # exits 1 (argparse itself exits 2): a usage error is 2 everywhere.
-        if exc.code == 1:
-            raise SystemExit(2) from None
-        raise
-    log.setup(conf, PROJECT)
+        if not exc.code:    # --help, --version
+            raise
+        raise errors.ConfigError(_usage_message(captured.getvalue())) \
+            from None
+    if not (conf.log_file or conf.log_dir or conf.use_journal
+            or conf.log_config_append):
+        # oslo.log would fall back to stdout, which carries the commands'
+        # output. With a log file, use_stderr stays as configured.
+        conf.set_override('use_stderr', True)
+    # Every script: a typo is never ignored, and no silent SQLite file.
+    _reject_unknown_options(_read_sections(conf))
+    if not conf.database.connection:
+        raise errors.ConfigError(
+            '[database] connection: required, there is no default (e.g. '
+            'postgresql+psycopg2://USER:PASS@HOST/DB or '
+            'sqlite:////var/lib/ceilometer-export/export.sqlite)')
     return conf
+
+
+def prepare_service(argv, cli_opts=(), description=None) -> cfg.ConfigOpts:
+    """parse(), then logging; warns about config files others can read."""
+    conf = parse(argv, cli_opts, description)
+    log.setup(conf, PROJECT)
+    for path in _config_files(conf):
+        _warn_if_readable(path)
+    return conf
+
+
+def _usage_message(text):
+    """argparse's or oslo.config's complaint, without the usage lines."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else 'invalid command line'
+    return re.sub(r'^\S+: error: ', '', last.strip())
+
+
+def _is_secret(name, value):
+    if name not in _SECRET_NAMES or not value:
+        return False
+    if name in ('connection', 'backend_url'):
+        # Only URLs with a password in them.
+        return bool(re.search(r'://[^/]*:[^/]*@', value))
+    return True
+
+
+def _warn_if_readable(path):
+    try:
+        mode = os.stat(path).st_mode
+        parsed = {}
+        cfg.ConfigParser(path, parsed).parse()
+    except (OSError, cfg.ParseError):
+        return
+    if not mode & stat.S_IROTH:
+        return
+    secrets = ['[%s] %s' % (section, name)
+               for section, options in parsed.items()
+               for name, values in options.items()
+               if _is_secret(name, values[-1])]
+    if secrets:
+        LOG.warning('%s holds secrets (%s) and is readable by every user '
+                    '(mode %04o): chmod o-rwx it', path, ', '.join(secrets),
+                    stat.S_IMODE(mode))
 
 
 def load_settings(conf):
     """Validate every option and the mapping sections."""
     sections = _read_sections(conf)
-    _reject_unknown_options(sections)
     _check_values(conf)
     found = _mappings(sections)
     if conf.ceilometer.query_mode == 'simple':

@@ -8,6 +8,7 @@ and isolates failures so that one broken mapping never stops the others.
 import contextlib
 import dataclasses
 import datetime
+import threading
 import time
 
 from oslo_log import log
@@ -15,6 +16,7 @@ from oslo_log import log
 from ceilometer_export import coordination
 from ceilometer_export import errors
 from ceilometer_export import pipeline
+from ceilometer_export import observer as observer_mod
 from ceilometer_export import rejects
 from ceilometer_export import timeutil
 
@@ -47,6 +49,15 @@ class Backfill:
         return 'export' if self.since is None else 'backfill'
 
 
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What the daemon's passes run; a reload replaces it as a whole."""
+    mappings: tuple
+    interval: float
+    lookback: float = 0
+    start_time: object = None
+
+
 class Worker(object):
 
     # Called with the mappings after every complete pass of the daemon
@@ -54,7 +65,7 @@ class Worker(object):
     after_pass = None
 
     def __init__(self, source, store, stop, lookback=0, start_time=None,
-                 partition=None):
+                 partition=None, observer=None, step=60.0):
         self.source = source
         self.store = store
         self.stop = stop
@@ -65,17 +76,54 @@ class Worker(object):
         # Errors of pairs the database was down for: recorded once it is
         # back, so that status shows why those pairs lag.
         self._unrecorded = {}
+        self.observer = observer or observer_mod.Observer()
+        # Seconds any step between two reports may take (watchdog).
+        self.step = step
+        self._wake = threading.Event()
+        self._pending = None
+        self._new = 0
+
+    def request_stop(self):
+        """From another thread: stop after the current page."""
+        self.stop.set()
+        self._wake.set()
+
+    def replan(self, plan):
+        """From another thread: run ``plan`` from the next pass on."""
+        self._pending = plan
+        self._wake.set()
 
     def run_forever(self, mappings, interval, backfill=Backfill()):
         """Pass after pass, each starting ``interval`` seconds after the
         previous one started, until stop is set."""
+        plan = Plan(tuple(mappings), interval, self.lookback.total_seconds(),
+                    self.start_time)
         while not self.stop.is_set():
+            plan = self._apply(plan)
             started = time.monotonic()
-            self.run_pass(mappings, backfill)
+            self.run_pass(plan.mappings, backfill)
             backfill = Backfill()
-            remaining = interval - (time.monotonic() - started)
-            if remaining > 0:
-                self.stop.wait(remaining)
+            plan = self._rest(plan, started)
+
+    def _rest(self, plan, started):
+        """Sleep until the next pass is due (a reload may change when)."""
+        while not self.stop.is_set():
+            plan = self._apply(plan)
+            remaining = plan.interval - (time.monotonic() - started)
+            if remaining <= 0:
+                break
+            self.observer.busy('idle', remaining + self.step)
+            self._wake.wait(remaining)
+            self._wake.clear()
+        return plan
+
+    def _apply(self, plan):
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return plan
+        self.lookback = datetime.timedelta(seconds=pending.lookback)
+        self.start_time = pending.start_time
+        return pending
 
     def run_pass(self, mappings, backfill=Backfill()):
         """Export every mapping until caught up; True when all succeeded.
@@ -83,21 +131,25 @@ class Worker(object):
         An unreachable database ends the pass (nothing could be stored);
         an unreachable API fails the remaining mappings fast (the source's
         circuit breaker)."""
-        ok = True
+        started = time.monotonic()
+        self.observer.busy('step', self.step)
+        counts = {True: 0, False: 0}
+        self._new = 0
         self.source.start_pass()
-        for mapping in self.partition.owned(mappings):
-            if self.stop.is_set():
-                break
-            try:
+        try:
+            for mapping in self.partition.owned(mappings):
+                if self.stop.is_set():
+                    break
                 self._record_unrecorded()
-                ok = self._run_mapping(mapping, backfill) and ok
-            except errors.DatabaseUnavailable as exc:
-                LOG.error('pass abandoned at mapping %s: %s', mapping.name,
-                          exc)
-                return False
+                counts[self._run_mapping(mapping, backfill)] += 1
+        except errors.DatabaseUnavailable as exc:
+            LOG.error('pass abandoned at mapping %s: %s', mapping.name, exc)
+            counts[False] += 1
         if self.after_pass is not None and not self.stop.is_set():
             self.after_pass(mappings)
-        return ok
+        self.observer.pass_finished(counts[True], counts[False], self._new,
+                                    time.monotonic() - started)
+        return not counts[False]
 
     def _record_unrecorded(self):
         while self._unrecorded:
@@ -120,6 +172,7 @@ class Worker(object):
         """One mapping's pass, recorded in export_runs; logs its outcome,
         True unless it failed."""
         started = time.monotonic()
+        self.observer.mapping_started(mapping.name)
         try:
             run = self.store.start_run(backfill.kind, mapping.name)
         except errors.StoreError as exc:
@@ -135,13 +188,17 @@ class Worker(object):
         except errors.StoreError as exc:
             failure = '%s (and the run could not be recorded: %s)' % (
                 failure or 'exported', exc)
+        seconds = time.monotonic() - started
+        self.observer.mapping_finished(mapping.name, seconds,
+                                       failure is None)
+        self._new += totals.new
         if failure is not None:
             LOG.error('mapping %s failed this pass: %s', mapping.name,
                       failure)
             return False
         LOG.info('mapping %s: %d samples exported (%d read) from %d meters '
                  'in %.1f s, newest sample %s%s', mapping.name, totals.new,
-                 totals.read, len(positions), time.monotonic() - started,
+                 totals.read, len(positions), seconds,
                  _age(positions), '' if complete else ' (interrupted)')
         return True
 
@@ -154,7 +211,7 @@ class Worker(object):
         complete = False
         try:
             for meter in self.source.meters(mapping):
-                if self.stop.is_set():
+                if self.stop.is_set() or not self._keeps(mapping):
                     break
                 result = self._run_pair(mapping, meter, backfill)
                 totals.new += result.new
@@ -184,9 +241,11 @@ class Worker(object):
                         self.start_time or 'the oldest sample')
             checkpoint = None
         result = PairResult(position=checkpoint and checkpoint.position)
+        complete = False
         try:
-            self._copy(mapping, meter, self._lower(checkpoint, backfill),
-                       backfill, result)
+            complete = self._copy(mapping, meter,
+                                  self._lower(checkpoint, backfill),
+                                  backfill, result)
         except errors.DatabaseUnavailable as exc:
             self._unrecorded[(mapping.name, meter)] = (
                 'meter %s: %s' % (meter, exc), fingerprint)
@@ -197,9 +256,12 @@ class Worker(object):
             result.error = 'meter %s: %s' % (meter, exc)
         self.store.record_result(mapping.name, meter, error=result.error,
                                  fingerprint=fingerprint)
+        self.observer.pair_finished(mapping.name, meter,
+                                    complete and result.error is None)
         return result
 
     def _copy(self, mapping, meter, lower, backfill, result):
+        """Page by page; True when it read to the end."""
         # The next page is read and prepared while this one is written;
         # the writes (and so the checkpoint) stay in this thread, in order.
         # Closed explicitly: the producer stops and is joined as soon as
@@ -210,20 +272,51 @@ class Worker(object):
                 (rows, self.store.prepare(rows)) for rows in pages)) as ahead:
             for rows, page in ahead:
                 self._write(mapping, meter, rows, page, backfill, result)
+                if not self.partition.keeps(mapping.name):
+                    return False    # _export_meters says so, once
+        return True
+
+    def _keeps(self, mapping):
+        if self.partition.keeps(mapping.name):
+            return True
+        LOG.info('mapping %s moved to another worker: leaving it',
+                 mapping.name)
+        return False
 
     def _write(self, mapping, meter, rows, page, backfill, result):
         """One page written; ``rows`` are the source's, ``page`` what the
         store prepared of them."""
-        result.new += self.store.write_page(
+        self.observer.busy('write', self.step)
+        new = self.store.write_page(
             mapping.name, meter, page, advance=not backfill.range_only,
             fingerprint=mapping.query.fingerprint())
+        self.observer.busy('step', self.step)
+        self.observer.page_written(mapping.name, meter, new)
+        LOG.debug('mapping %s meter %s: page of %d samples written, %d new',
+                  mapping.name, meter, len(rows), new)
+        result.new += new
         result.read += len(rows)
-        result.rejects += _log_rejects(mapping, meter, rows)
+        result.rejects += self._rejects(mapping, meter, rows)
         known = [p for p in map(_position, rows) if p is not None]
         if known and not backfill.range_only:
             result.position = max([result.position or known[0]] + known)
         if self.stop.is_set():
             raise errors.Interrupted()
+
+    def _rejects(self, mapping, meter, rows):
+        """Log and report the page's rejected samples; how many."""
+        count = 0
+        for row in rows:
+            if rejects.is_reject(row):
+                count += 1
+                reason = rejects.reason_of(row)
+                # repr(): an invalid character never reaches the log raw.
+                LOG.warning('mapping %s meter %s: sample %r stored in '
+                            'export_rejects: %s', mapping.name, meter,
+                            row['message_id'], reason)
+                self.observer.rejected(mapping.name, meter,
+                                       rejects.code(reason))
+        return count
 
     def _lower(self, checkpoint, backfill):
         """Where a pair's pass starts reading (None: the oldest sample)."""
@@ -242,19 +335,6 @@ def _position(row):
     if row['timestamp'] is None or row['message_id'] is None:
         return None
     return row['timestamp'], row['message_id']
-
-
-def _log_rejects(mapping, meter, rows):
-    """Log the page's rejected samples; returns how many there were."""
-    count = 0
-    for row in rows:
-        if rejects.is_reject(row):
-            count += 1
-            # repr(): an invalid character never reaches the log raw.
-            LOG.warning('mapping %s meter %s: sample %r stored in '
-                        'export_rejects: %s', mapping.name, meter,
-                        row['message_id'], rejects.reason_of(row))
-    return count
 
 
 def _age(positions):

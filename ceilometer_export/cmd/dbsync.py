@@ -5,7 +5,6 @@ import sys
 from oslo_config import cfg
 
 from ceilometer_export import cmd
-from ceilometer_export import errors
 from ceilometer_export import service
 from ceilometer_export import store as store_mod
 
@@ -37,11 +36,8 @@ def _run(conf):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
-        _run(conf)
-    except errors.ConfigError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
-    except errors.StoreError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
-    return cmd.EXIT_OK
+
+    def body():
+        _run(service.prepare_service(argv, CLI_OPTS, description=__doc__))
+        return cmd.EXIT_OK
+    return cmd.guarded(PROG, body)

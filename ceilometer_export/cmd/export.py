@@ -2,7 +2,6 @@
 
 import logging
 import os
-import signal
 import sys
 import threading
 
@@ -11,9 +10,13 @@ from oslo_log import log
 
 from ceilometer_export import cmd
 from ceilometer_export import coordination
+from ceilometer_export import daemon
 from ceilometer_export import errors
+from ceilometer_export import notify
+from ceilometer_export import reload as reload_mod
 from ceilometer_export import service
 from ceilometer_export import source as source_mod
+from ceilometer_export.source import client as source_client
 from ceilometer_export import store as store_mod
 from ceilometer_export import timeutil
 from ceilometer_export.verify import runner as verify_runner
@@ -54,21 +57,76 @@ def _backfill(conf):
     return worker_mod.Backfill(since=since or None, until=until or None)
 
 
-def _build(argv, stop):
-    conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
-    settings = service.load_settings(conf)
-    mappings = service.select_mappings(settings, conf.mapping)
-    backfill = _backfill(conf)
-    store = store_mod.Store.from_conf(conf, wait=stop.wait)
-    _wait_for_database(store, conf, stop)
-    source = source_mod.Source(conf, wait=stop.wait)
-    partition = coordination.for_url(conf.coordination.backend_url)
-    worker = worker_mod.Worker(source, store, stop, conf.export.lookback,
-                               settings.start_time, partition)
-    return conf, mappings, backfill, worker
+class Daemon(object):
+    """One run: built in the export thread (so that the main thread
+    handles signals from the first instant), then run there."""
+
+    def __init__(self, argv, supervisor):
+        self.argv = argv
+        self.supervisor = supervisor
+        self.stop = threading.Event()
+        self.conf = self.mappings = self.worker = None
+        self.partition = coordination.Everything()
+
+    def request_stop(self):
+        """From the main thread, at any moment of the run."""
+        self.stop.set()
+        if self.worker is not None:
+            self.worker.request_stop()
+
+    def run(self):
+        self._build()
+        self.supervisor.ready()
+        # Options marked secret (passwords, the database URL) print as ****.
+        self.conf.log_opt_values(LOG, logging.DEBUG)
+        if self.conf.once:
+            ok = self.worker.run_pass(self.mappings, self.backfill)
+            return cmd.EXIT_OK if ok or self.stop.is_set() \
+                else cmd.EXIT_FAILED
+        LOG.info('exporting %d mappings every %d s', len(self.mappings),
+                 self.conf.export.poll_interval)
+        verify_runner.attach(self.worker, self.conf, self.worker.start_time)
+        self.worker.run_forever(self.mappings, self.conf.export.poll_interval,
+                                self.backfill)
+        return cmd.EXIT_OK
+
+    def _build(self):
+        conf = service.prepare_service(self.argv, CLI_OPTS,
+                                       description=__doc__)
+        settings = service.load_settings(conf)
+        self.mappings = service.select_mappings(settings, conf.mapping)
+        self.backfill = _backfill(conf)
+        self.supervisor.stop_timeout = conf.export.stop_timeout
+        store = store_mod.Store.from_conf(conf, wait=self.stop.wait)
+        events = self.supervisor.observers()
+        _wait_for_database(store, conf, self.stop, events)
+        source = source_mod.Source(conf, wait=self.stop.wait,
+                                   observer=events)
+        self.partition = coordination.for_url(conf.coordination.backend_url,
+                                              conf.coordination.group)
+        step = (source_client.request_timeout(conf) or 60.0) + 5.0
+        self.worker = worker_mod.Worker(
+            source, store, self.stop, conf.export.lookback,
+            settings.start_time, self.partition, observer=events, step=step)
+        self.conf = conf
+
+    def reload(self):
+        """SIGHUP: check the new files whole, then apply what can be."""
+        if self.conf.once:
+            LOG.info('SIGHUP ignored: --once does not reload')
+            return
+        conf = service.parse(self.argv, CLI_OPTS, description=__doc__)
+        settings = service.load_settings(conf)
+        mappings = service.select_mappings(settings, conf.mapping)
+        reload_mod.log_changes(self.conf, conf, self.mappings, mappings)
+        reload_mod.apply_log_level(conf)
+        self.worker.replan(worker_mod.Plan(
+            mappings, conf.export.poll_interval, conf.export.lookback,
+            settings.start_time))
+        self.conf, self.mappings = conf, mappings
 
 
-def _wait_for_database(store, conf, stop):
+def _wait_for_database(store, conf, stop, events):
     """The daemon waits for a database that is down at start (``[database]
     max_retries``, -1: until SIGTERM); --once gives up after the store's
     own retries (``db_max_retries``) and exits 1."""
@@ -83,6 +141,8 @@ def _wait_for_database(store, conf, stop):
             attempt += 1
             LOG.warning('%s; waiting for the database, attempt %d in %.0f s',
                         exc, attempt, conf.database.retry_interval)
+            # Waiting for the database is progress for the watchdog.
+            events.busy('idle', conf.database.retry_interval + 60)
             if stop.wait(conf.database.retry_interval):
                 raise errors.Interrupted('stopped while waiting for the '
                                          'database') from None
@@ -90,21 +150,17 @@ def _wait_for_database(store, conf, stop):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    stop = threading.Event()
-    _handle_signals(stop)
+    # Before anything else: systemd's variables leave the environment, and
+    # from now on the main thread only handles signals.
+    supervisor = daemon.Supervisor(notify.Notifier())
+    supervisor.install()
+    run = Daemon(argv, supervisor)
     try:
-        conf, mappings, backfill, worker = _build(argv, stop)
-    except errors.ConfigError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
-    except errors.Interrupted as exc:
-        LOG.info('%s', exc)
-        return cmd.EXIT_OK
-    except (errors.StoreError, errors.CoordinationError) as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
-    try:
-        return _run(conf, mappings, backfill, worker, stop)
+        return cmd.guarded(PROG, lambda: supervisor.run(
+            run.run, run.request_stop, run.reload))
     finally:
-        worker.partition.stop()
+        run.partition.stop()
+        supervisor.uninstall()
         _report_timings()
 
 
@@ -114,27 +170,3 @@ def _report_timings():
     path = os.environ.get(timings.ENVIRONMENT)
     if path:
         timings.RECORDER.write(path)
-
-
-def _handle_signals(stop):
-    def request_stop(signum, frame):
-        # The current page is finished and committed before exiting.
-        LOG.info('signal %d received: stopping after the current page',
-                 signum)
-        stop.set()
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-
-
-def _run(conf, mappings, backfill, worker, stop):
-    # Options marked secret (passwords, the database URL) print as ****.
-    conf.log_opt_values(LOG, logging.DEBUG)
-
-    if conf.once:
-        ok = worker.run_pass(mappings, backfill)
-        return cmd.EXIT_OK if ok else cmd.EXIT_FAILED
-    LOG.info('exporting %d mappings every %d s', len(mappings),
-             conf.export.poll_interval)
-    verify_runner.attach(worker, conf, worker.start_time)
-    worker.run_forever(mappings, conf.export.poll_interval, backfill)
-    return cmd.EXIT_OK

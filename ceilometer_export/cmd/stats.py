@@ -101,8 +101,12 @@ def _expression_failure(exc, option):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    return cmd.guarded(PROG, lambda: _run(argv))
+
+
+def _run(argv):
+    conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
     try:
-        conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
         request = _request(conf)
         store = store_mod.Store.from_conf(conf)
         store.check_schema()
@@ -112,10 +116,6 @@ def main(argv=None):
         return _expression_failure(exc, option)
     except stats.StatsError as exc:
         # Its messages start with the option's name.
-        return cmd.fail(PROG, '--%s' % exc, cmd.EXIT_USAGE)
-    except errors.ConfigError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
-    except errors.StoreError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
+        raise errors.ConfigError('--%s' % exc) from exc
     print(render(request, rows, conf.format))
     return cmd.EXIT_OK

@@ -15,7 +15,6 @@ import sys
 from oslo_config import cfg
 
 from ceilometer_export import cmd
-from ceilometer_export import errors
 from ceilometer_export import service
 from ceilometer_export import store as store_mod
 from ceilometer_export import timeutil
@@ -128,18 +127,16 @@ def too_old(found, max_lag):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
-        settings = service.load_settings(conf)
-        store = store_mod.Store.from_conf(conf)
-        store.check_schema()
-        found = rows(store.checkpoints(), settings.mappings,
-                     timeutil.utcnow(), store.latest_runs(),
-                     store.reject_counts())
-    except errors.ConfigError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
-    except errors.StoreError as exc:
-        return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
+    return cmd.guarded(PROG, lambda: _run(argv))
+
+
+def _run(argv):
+    conf = service.prepare_service(argv, CLI_OPTS, description=__doc__)
+    settings = service.load_settings(conf)
+    store = store_mod.Store.from_conf(conf)
+    store.check_schema()
+    found = rows(store.checkpoints(), settings.mappings, timeutil.utcnow(),
+                 store.latest_runs(), store.reject_counts())
     if conf.format == 'json':
         print(json.dumps(found, indent=2))
     else:

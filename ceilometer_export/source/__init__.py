@@ -30,8 +30,8 @@ _DISCOVERY_LIMIT = 100000
 
 class Source(object):
 
-    def __init__(self, conf, wait, session=None):
-        self._api = client.ApiClient(conf, wait, session)
+    def __init__(self, conf, wait, session=None, observer=None):
+        self._api = client.ApiClient(conf, wait, session, observer)
         self._page_size = conf.ceilometer.page_size
         configured = conf.ceilometer.query_mode
         self._mode = None if configured == 'auto' else configured

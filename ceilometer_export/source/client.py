@@ -22,6 +22,7 @@ from oslo_log import log
 import requests
 
 from ceilometer_export import errors
+from ceilometer_export import observer as observer_mod
 from ceilometer_export import opts
 from ceilometer_export import timings
 
@@ -55,6 +56,7 @@ def load_session(conf):
             raise errors.ConfigError(
                 '[%s] auth_type: required (e.g. password, v2password, '
                 'token, none)' % group)
+        _check_required(conf, group)
         session = ks_loading.load_session_from_conf_options(conf, group,
                                                             auth=auth)
     except (ks_exc.MissingRequiredOptions,
@@ -80,9 +82,26 @@ def _escape_invalid_utf8(response, **kwargs):
     return response
 
 
+def _check_required(conf, group):
+    """A missing secret or name is an error now, not a traceback from
+    the plugin at the first request."""
+    section = conf[group]
+    loader = ks_loading.get_plugin_loader(section.auth_type)
+    for opt in loader.get_options():
+        if (opt.required or opt.prompt) and not section[opt.dest]:
+            raise errors.ConfigError(
+                '[%s] %s: required for auth_type = %s'
+                % (group, opt.dest, section.auth_type))
+    names = {o.dest for o in loader.get_options()}
+    if {'username', 'user_id'} <= names \
+            and not (section.username or section.user_id):
+        raise errors.ConfigError('[%s] username: required for auth_type = %s'
+                                 % (group, section.auth_type))
+
+
 class ApiClient(object):
 
-    def __init__(self, conf, wait, session=None):
+    def __init__(self, conf, wait, session=None, observer=None):
         self._conf = conf
         self._wait = wait
         self._session = session or load_session(conf)
@@ -92,6 +111,10 @@ class ApiClient(object):
         # decoding, which the client's adapter does once more).
         self._adapter = ks_adapter.Adapter(
             user_agent='ceilometer-export', **self._endpoint())
+        self._observer = observer or observer_mod.Observer()
+        # How long one request may take before it times out, plus a
+        # margin: the watchdog counts a request within it as progress.
+        self._allowance = (request_timeout(conf) or 60.0) + 5.0
 
     # Calls ----------------------------------------------------------------
     def capabilities(self):
@@ -167,12 +190,14 @@ class ApiClient(object):
         self.breaker.check(what)
         retries = self._conf.ceilometer.max_retries
         for attempt in range(retries + 1):
+            self._observer.busy('request', self._allowance)
             try:
                 if self._client is None:
                     self._client = self._build()
                 return request(self._client)
             except Exception as exc:
                 failure = classify(what, exc)
+                self._observer.api_error(error_kind(exc))
             self._client = None
             if isinstance(failure, errors.FatalSourceError):
                 raise failure
@@ -182,6 +207,7 @@ class ApiClient(object):
             delay = self._backoff(attempt)
             LOG.warning('%s; retry %d of %d in %.1f s', failure,
                         attempt + 1, retries, delay)
+            self._observer.busy('backoff', delay + self._allowance)
             if self._wait(delay):
                 raise errors.Interrupted(str(failure))
 
@@ -243,6 +269,28 @@ def _body_or_none(resp):
         return resp.json()
     except ValueError:
         return None
+
+
+def request_timeout(conf):
+    """[service_credentials] timeout (seconds), or None."""
+    return conf[opts.CREDENTIALS_GROUP].timeout
+
+
+def error_kind(exc) -> str:
+    """The api_errors_total ``kind`` of a failed request."""
+    status = getattr(exc, 'code', None) or getattr(exc, 'http_status', None)
+    if isinstance(exc, (ks_exc.ConnectTimeout, requests.Timeout)) \
+            or isinstance(exc, ks_exc.RequestTimeout):
+        return 'timeout'
+    if isinstance(exc, (ks_exc.Unauthorized, ks_exc.AuthorizationFailure)) \
+            or status in (401, 403):
+        return 'auth'
+    if isinstance(status, int):
+        return 'http_5xx' if status >= 500 else 'http_4xx'
+    if isinstance(exc, (ks_exc.ConnectionError, requests.RequestException,
+                        ks_exc.DiscoveryFailure)):
+        return 'connection'
+    return 'bad_body'
 
 
 def _json(resource):

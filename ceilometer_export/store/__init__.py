@@ -61,6 +61,9 @@ class Store(object):
 
     def __init__(self, url, dim_filter=None, retry_policy=None):
         self.engine = engine_mod.make_engine(url)
+        # From the configured text: a parsed URL may have mis-split it.
+        self._safe_url = engine_mod.safe(url)
+        self._url_text = url
         self.dim_filter = dim_filter or dimensions.DimensionFilter()
         self.retry = retry_policy or retry.Policy()
         self._preparer = pages.Preparer(self.engine.dialect.name,
@@ -83,11 +86,12 @@ class Store(object):
 
     @property
     def safe_url(self):
-        return engine_mod.safe(self.engine.url)
+        return self._safe_url
 
     def _failure(self, exc, kind):
         detail = getattr(exc, 'orig', None) or exc
         first_line = (str(detail).strip().splitlines() or [''])[0]
+        first_line = engine_mod.scrub(first_line, self._url_text)
         error = (errors.DatabaseUnavailable if kind == retry.CONNECTION
                  else errors.StoreError)
         return error('database %s: %s: %s' % (

@@ -28,9 +28,41 @@ def parse_url(text):
     return url.update_query_dict(missing) if missing else url
 
 
-def safe(url):
-    """The URL with its password masked, for logs and messages."""
-    return url.render_as_string(hide_password=True)
+def safe(url) -> str:
+    """The URL (text or URL object) with everything between '://' and the
+    host masked, for logs and messages.
+
+    Done on the text, up to the LAST '@' before the query string: a
+    password holding an unencoded '@' (or ':' or '/') is mis-parsed by
+    URL parsers, which would then show its tail as part of the host.
+    """
+    text = url if isinstance(url, str) else url.render_as_string(
+        hide_password=False)
+    scheme, sep, rest = text.partition('://')
+    if not sep:
+        return '***'
+    authority = rest.split('?', 1)[0]
+    if '@' not in authority:
+        return text
+    return '%s://***@%s' % (scheme, rest[authority.rindex('@') + 1:])
+
+
+def scrub(message: str, text: str) -> str:
+    """A driver's error message without any part of the URL's user info.
+
+    A password with an unencoded '@' is mis-split: the driver then names
+    its tail as part of the host ('ret9@127.0.0.1')."""
+    rest = text.partition('://')[2]
+    authority = rest.split('?', 1)[0]
+    if '@' not in authority:
+        return message
+    userinfo = authority[:authority.rindex('@')]
+    tails = {userinfo} | {userinfo[i + 1:] for i, c in enumerate(userinfo)
+                          if c in ':@'}
+    for tail in sorted(tails, key=len, reverse=True):
+        if tail:
+            message = message.replace(tail + '@', '***@')
+    return message
 
 
 def make_engine(text):
@@ -44,4 +76,4 @@ def make_engine(text):
         return sa.create_engine(url, pool_pre_ping=True)
     except (ImportError, sa.exc.ArgumentError) as exc:
         raise errors.ConfigError('[database] connection %s: %s'
-                                 % (safe(url), exc)) from None
+                                 % (safe(text), exc)) from None

@@ -51,6 +51,8 @@ def write_config(path, sim, db_url, mappings, auth='password',
         lines.extend('%s = %s' % kv for kv in options.items())
         lines.append('')
     path.write_text('\n'.join(lines))
+    # As an operator should: it holds passwords (others get a warning).
+    path.chmod(0o600)
     return str(path)
 
 

@@ -106,7 +106,7 @@ def test_sigterm_finishes_the_page_and_exits_zero(tmp_path, sim,
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
-    assert 'stopping after the current page' in out
+    assert 'SIGTERM received: stopping' in out
     got = harness.exported(db_url)
     assert 0 < len(got) < len(harness.expected(sim, WANT))
     # Every committed page is whole: the checkpoint covers what is there.

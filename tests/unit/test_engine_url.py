@@ -26,6 +26,17 @@ def test_safe_url_masks_the_password():
     assert 'Pa55word' not in engine.safe(url)
 
 
+@pytest.mark.parametrize('given,shown', [
+    ('mysql+pymysql://root:sec@ret9@127.0.0.1/db',
+     'mysql+pymysql://***@127.0.0.1/db'),
+    ('postgresql://u:a:b/c@h:5432/db?x=1', 'postgresql://***@h:5432/db?x=1'),
+    ('postgresql://u:p%40q@h/db', 'postgresql://***@h/db'),
+    ('sqlite:////var/lib/x.sqlite', 'sqlite:////var/lib/x.sqlite'),
+])
+def test_everything_between_scheme_and_host_is_masked(given, shown):
+    assert engine.safe(given) == shown
+
+
 @pytest.mark.parametrize('bad', ['not a url', 'postgresql://u:Pa55word@h:x/db',
                                  'oracle://u:Pa55word@h/db'])
 def test_bad_urls_are_config_errors_without_the_password(bad):

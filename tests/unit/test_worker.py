@@ -198,6 +198,6 @@ def test_passes_start_on_a_fixed_schedule(monkeypatch):
             worker.stop.set()
     monkeypatch.setattr(worker_mod.time, 'monotonic', lambda: clock[0])
     monkeypatch.setattr(worker, 'run_pass', slow_pass)
-    monkeypatch.setattr(worker.stop, 'wait', wait)
+    monkeypatch.setattr(worker._wake, 'wait', wait)
     worker.run_forever([FakeMapping('a')], interval=60)
     assert waits == [53.0, 53.0, 53.0]
