@@ -75,7 +75,7 @@ class Daemon(object):
             self.worker.request_stop()
 
     def run(self):
-        self._build()
+        self.build()
         self.supervisor.ready()
         # Options marked secret (passwords, the database URL) print as ****.
         self.conf.log_opt_values(LOG, logging.DEBUG)
@@ -90,7 +90,8 @@ class Daemon(object):
                                 self.backfill)
         return cmd.EXIT_OK
 
-    def _build(self):
+    def build(self):
+        """Configuration, database, source, coordination and worker."""
         conf = service.prepare_service(self.argv, CLI_OPTS,
                                        description=__doc__)
         settings = service.load_settings(conf)

@@ -6,12 +6,13 @@ import datetime
 import json
 import os
 import socket
-import threading
 
 import pytest
 import sqlalchemy as sa
 
 from ceilometer_export.cmd import export
+from ceilometer_export import daemon
+from ceilometer_export import notify
 from ceilometer_export.simulator import generate_samples
 from ceilometer_export.simulator import Simulator
 from ceilometer_export.store import schema
@@ -96,9 +97,11 @@ def test_meters_a_stopped_pass_did_not_reach(tmp_path, sim, make_db_url):
     sim.add_samples(generate_samples(
         seed=6, cycles=1, start=datetime.datetime(2024, 2, 1)))
     # A SIGTERM that arrives once the first meter is done.
-    stop = threading.Event()
-    _, mappings, backfill, worker = export._build(
-        ['--config-file', conf, '--once'], stop)
+    run = export.Daemon(['--config-file', conf, '--once'],
+                        daemon.Supervisor(notify.Notifier({})))
+    run.build()
+    stop, mappings, backfill, worker = (run.stop, run.mappings,
+                                        run.backfill, run.worker)
     record = worker.store.record_result
 
     def then_stop(*args, **kwargs):

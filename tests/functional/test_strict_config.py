@@ -11,7 +11,8 @@ from ceilometer_export.simulator import Simulator
 from tests.functional import harness
 
 SCRIPTS = ('ceilometer-export', 'ceilometer-export-dbsync',
-           'ceilometer-export-status', 'ceilometer-export-stats')
+           'ceilometer-export-status', 'ceilometer-export-stats',
+           'ceilometer-export-receiver')
 
 
 @pytest.fixture(scope='module')
