@@ -12,7 +12,7 @@ from tests.functional import harness
 
 SCRIPTS = ('ceilometer-export', 'ceilometer-export-dbsync',
            'ceilometer-export-status', 'ceilometer-export-stats',
-           'ceilometer-export-receiver')
+           'ceilometer-export-receiver', 'ceilometer-export-verify')
 
 
 @pytest.fixture(scope='module')
