@@ -78,13 +78,20 @@ def _build(argv, stop):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     stop = threading.Event()
+    store = None
     try:
         conf, mappings, (since, until), verifier, worker = _build(argv, stop)
+        store = verifier.store
         report = runner.run(verifier, mappings, since, until, worker)
     except errors.ConfigError as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_USAGE)
     except errors.ExportError as exc:
         return cmd.fail(PROG, exc, cmd.EXIT_FAILED)
+    finally:
+        if store is not None:
+            # Also when called in-process (tests): no pooled connections
+            # are left behind.
+            store.close()
     _print(conf.format, report)
     return cmd.EXIT_OK if report.ok else cmd.EXIT_FAILED
 
