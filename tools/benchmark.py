@@ -129,9 +129,8 @@ def download(api, page_size, each_page=None):
                 each_page(meter, page)
             if len(page) < page_size:
                 break
-            last = page[-1]
-            after = (samples_mod.from_sample(last, meter)['timestamp'],
-                     last['message_id'])
+            last = samples_mod.from_sample(page[-1], meter)
+            after = (last['timestamp'], last['message_id'])
     return total, count
 
 
