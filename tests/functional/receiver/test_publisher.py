@@ -53,10 +53,11 @@ def test_publisher_27_fills_every_database_exactly(tmp_path, db_url,
         assert found == samples.expected(published)
         assert fharness_count(db_url) == len(published)
         assert receiver.metric('stored') == 2 * len(published)
+    # One run row per minute of work: a slow machine may need two.
     runs = harness.rows(db_url, 'export_runs')
-    assert [r['kind'] for r in runs] == ['receive']
-    assert runs[0]['samples'] == 2 * len(published)
-    assert runs[0]['mapping'] is None and runs[0]['outcome'] == 'ok'
+    assert {r['kind'] for r in runs} == {'receive'}
+    assert sum(r['samples'] for r in runs) == 2 * len(published)
+    assert all(r['mapping'] is None and r['outcome'] == 'ok' for r in runs)
 
 
 def test_publisher_9_0_7(tmp_path, make_db_url, ceilometer_9):
