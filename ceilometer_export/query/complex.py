@@ -17,7 +17,7 @@ _JSON_LOGICAL_OPS = frozenset(('and', 'or'))
 _JSON_OP_SYNONYMS = {'=<': '<=', '=>': '>='}
 _JSON_OP_LIST = '= != < <= =< > >= => =~ in and or not'
 # Sample model fields and aliases (5.3), canonical name for fingerprints.
-_JSON_FIELDS = {
+JSON_FIELDS = {
     'source': 'source', 'message_signature': 'message_signature',
     'counter_type': 'counter_type', 'type': 'counter_type',
     'counter_unit': 'counter_unit', 'unit': 'counter_unit',
@@ -102,8 +102,8 @@ def _json_type(value):
 
 def _json_field(field, path, where):
     """Return the canonical name of a JSON filter field or raise why not."""
-    if field in _JSON_FIELDS:
-        return _JSON_FIELDS[field]
+    if field in JSON_FIELDS:
+        return JSON_FIELDS[field]
     if field.startswith('metadata.'):
         if not _METADATA_KEY_RE.fullmatch(field[len('metadata.'):]):
             _at(where, path, 'a metadata key must be non-empty and have no '

@@ -22,21 +22,15 @@ does:
 import operator
 import re
 
+from ceilometer_export.query import complex
+
 _OPS = {'=': operator.eq, '!=': operator.ne, '<': operator.lt,
         '>': operator.gt, '<=': operator.le, '=<': operator.le,
         '>=': operator.ge, '=>': operator.ge}
-# Complex-query field names and aliases -> Subject.columns keys.
-_FIELDS = {
-    'source': 'source', 'message_signature': 'message_signature',
-    'counter_type': 'counter_type', 'type': 'counter_type',
-    'counter_unit': 'counter_unit', 'unit': 'counter_unit',
-    'counter_volume': 'counter_volume', 'volume': 'counter_volume',
-    'user_id': 'user_id', 'user': 'user_id',
-    'project_id': 'project_id', 'project': 'project_id',
-    'resource_id': 'resource_id', 'resource': 'resource_id',
-    'counter_name': 'counter_name', 'meter': 'counter_name',
-    'message_id': 'message_id',
-}
+# Complex-query field names and aliases -> Subject.columns keys: the
+# grammar's table, plus the fields the exporter adds itself.
+_FIELDS = dict(complex.JSON_FIELDS, counter_name='counter_name',
+               meter='counter_name', message_id='message_id')
 _META_PREFIXES = ('metadata.', 'resource_metadata.')
 _NULL = object()
 
