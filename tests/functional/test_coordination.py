@@ -41,14 +41,16 @@ def test_members_split_the_mappings_without_overlap(backend_url):
     first = coordination.Partition(backend_url, group)
     second = coordination.Partition(backend_url, group)
     try:
-        # Both see each other once their watchers ran.
-        mine = [set(m.name for m in p.owned(named))
-                for p in (first, second, first)]
-        assert mine[0] != set(MAPPINGS) or mine[1] == set()
-        owned_first, owned_second = mine[2], mine[1]
+        # Both see each other once their rings were rebuilt from the live
+        # members (at most every second): wait for it, never sleep.
+        def split():
+            mine = [set(m.name for m in p.owned(named))
+                    for p in (first, second)]
+            return mine if all(mine) else None
+        owned_first, owned_second = dh.wait_until(
+            split, what='both members owning mappings')
         assert owned_first | owned_second == set(MAPPINGS)
         assert not owned_first & owned_second
-        assert owned_first and owned_second
     finally:
         second.stop()
     # Once the other member left, one worker owns everything again.
