@@ -38,6 +38,10 @@ class Observer(object):
     def rejected(self, mapping: str, meter: str, reason: str) -> None:
         pass
 
+    def verifying(self, mapping: str) -> None:
+        """A verify or repair run works on ``mapping`` now (the API
+        errors that follow are its)."""
+
     def api_error(self, kind: str) -> None:
         """A failed API request (retried or not), one of API_ERROR_KINDS,
         during the current mapping."""

@@ -12,7 +12,9 @@ from ceilometer_export import cmd
 from ceilometer_export import coordination
 from ceilometer_export import daemon
 from ceilometer_export import errors
+from ceilometer_export import metrics as metrics_mod
 from ceilometer_export import notify
+from ceilometer_export import observer
 from ceilometer_export import reload as reload_mod
 from ceilometer_export import service
 from ceilometer_export import source as source_mod
@@ -67,6 +69,8 @@ class Daemon(object):
         self.stop = threading.Event()
         self.conf = self.mappings = self.worker = None
         self.partition = coordination.Everything()
+        self.metrics = None
+        self.metrics_server = metrics_mod.NoServer()
 
     def request_stop(self):
         """From the main thread, at any moment of the run."""
@@ -98,8 +102,8 @@ class Daemon(object):
         self.mappings = service.select_mappings(settings, conf.mapping)
         self.backfill = _backfill(conf)
         self.supervisor.stop_timeout = conf.export.stop_timeout
+        events = self._metrics(conf)
         store = store_mod.Store.from_conf(conf, wait=self.stop.wait)
-        events = self.supervisor.observers()
         _wait_for_database(store, conf, self.stop, events)
         source = source_mod.Source(conf, wait=self.stop.wait,
                                    observer=events)
@@ -110,6 +114,18 @@ class Daemon(object):
             source, store, self.stop, conf.export.lookback,
             settings.start_time, self.partition, observer=events, step=step)
         self.conf = conf
+
+    def _metrics(self, conf):
+        """The observers; with [metrics] port (the daemon only), the
+        Prometheus endpoint listens from now on."""
+        events = self.supervisor.observers()
+        if conf.once or conf.metrics.port is None:
+            return events
+        self.metrics = metrics_mod.Metrics()
+        self.metrics.expect(self.mappings)
+        self.metrics_server = self.metrics.serve(conf.metrics.host,
+                                                 conf.metrics.port)
+        return observer.Observers(events, self.metrics)
 
     def reload(self):
         """SIGHUP: check the new files whole, then apply what can be."""
@@ -124,6 +140,8 @@ class Daemon(object):
         self.worker.replan(worker_mod.Plan(
             mappings, conf.export.poll_interval, conf.export.lookback,
             settings.start_time))
+        if self.metrics is not None:
+            self.metrics.expect(mappings)
         self.conf, self.mappings = conf, mappings
 
 
@@ -161,6 +179,7 @@ def main(argv=None):
             run.run, run.request_stop, run.reload))
     finally:
         run.partition.stop()
+        run.metrics_server.stop()
         supervisor.uninstall()
         _report_timings()
 

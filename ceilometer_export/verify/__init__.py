@@ -19,6 +19,7 @@ import typing
 from oslo_log import log
 
 from ceilometer_export import errors
+from ceilometer_export import observer as observer_mod
 from ceilometer_export import query
 from ceilometer_export.source import counts as api_counts
 from ceilometer_export.store import counts as db_counts
@@ -73,10 +74,19 @@ def hour_range(pair, hour):
 
 class Verifier(object):
 
-    def __init__(self, counts, store, start_time=None):
+    def __init__(self, counts, store, start_time=None, observer=None,
+                 step=60.0):
         self.counts = counts          # source.counts.ApiCounts
         self.store = store
         self.start_time = start_time
+        # The daemon's observer: a run reports progress per pair and per
+        # hour looked at (the watchdog), and which mapping (metrics).
+        self.observer = observer or observer_mod.Observer()
+        self.step = step
+
+    def _progress(self, mapping_name):
+        self.observer.verifying(mapping_name)
+        self.observer.busy('verify', self.step)
 
     # Which ranges -------------------------------------------------------
     def pairs(self, mappings, since=None, until=None):
@@ -90,6 +100,7 @@ class Verifier(object):
             mapping = by_name.get(cp.mapping)
             if mapping is None or cp.position is None:
                 continue
+            self._progress(cp.mapping)
             end = until or cp.last_timestamp + ONE_US
             start = since or self.start_time or self.counts.oldest(
                 mapping, cp.meter)
@@ -117,6 +128,7 @@ class Verifier(object):
         outcome = Outcome()
         for pair in pairs:
             name = pair.mapping.name
+            self._progress(name)
             outcome.compared.setdefault(name, 0)
             try:
                 hours = self.compare(pair, outcome)
@@ -143,6 +155,7 @@ class Verifier(object):
                 if api.get(hour, 0) != db.get(hour, 0)]
 
     def _look_closer(self, pair, tree, hour, api_count, db_count):
+        self._progress(pair.mapping.name)
         lo, hi = hour_range(pair, hour)
         api_ids = self.counts.ids(pair.mapping, pair.meter, lo, hi)
         db_ids = self.store.query(db_counts.ids, pair.meter, tree, lo, hi)
@@ -172,6 +185,7 @@ class Verifier(object):
         for key, ranges in _ranges(by_pair, hours).items():
             pair = by_pair[key]
             for lo, hi in ranges:
+                self._progress(key[0])
                 try:
                     result = worker.export_range(pair.mapping, pair.meter,
                                                  lo, hi)

@@ -79,7 +79,7 @@ def attach(worker, conf, start_time):
     if not interval:
         return None
     verifier = verify.Verifier(worker.source.counts(), worker.store,
-                               start_time)
+                               start_time, worker.observer, worker.step)
     worker.after_pass = Periodic(verifier, worker, interval,
                                  conf.export.verify_window)
     LOG.info('verify and repair of the last %d s every %d s',
