@@ -43,10 +43,12 @@ def _ignore(signum, frame):
 
 class Supervisor(object):
 
-    def __init__(self, notifier, stop_timeout=30):
+    def __init__(self, notifier, stop_timeout=30, summary=None):
+        """``summary``: what STATUS= shows, anything with a ``line``
+        (default: the export's last pass)."""
         self._notifier = notifier
         self._liveness = observer.Liveness()
-        self._summary = observer.Summary()
+        self._summary = summary or observer.Summary()
         self.stop_timeout = stop_timeout
         self._reader, self._writer = socket.socketpair()
         for end in (self._reader, self._writer):

@@ -22,19 +22,24 @@ RESTART_GROUPS = ('database', 'metrics', 'coordination')
 
 def log_changes(old_conf, new_conf, old_mappings, new_mappings) -> None:
     """Log the mapping changes and the options that need a restart."""
-    old = {m.name: m for m in old_mappings}
-    new = {m.name: m for m in new_mappings}
-    added = sorted(set(new) - set(old))
-    removed = sorted(set(old) - set(new))
-    changed = sorted(n for n in set(old) & set(new)
-                     if _differs(old[n], new[n]))
+    added, removed, changed = mapping_changes(old_mappings, new_mappings)
     LOG.info('configuration reloaded; from the next pass: %d mappings '
              '(added: %s; removed: %s; changed: %s), poll_interval %d s',
-             len(new), ', '.join(added) or '-', ', '.join(removed) or '-',
-             ', '.join(changed) or '-', new_conf.export.poll_interval)
+             len(new_mappings), ', '.join(added) or '-',
+             ', '.join(removed) or '-', ', '.join(changed) or '-',
+             new_conf.export.poll_interval)
     for group, name in restart_needed(old_conf, new_conf):
         LOG.warning('[%s] %s changed: takes effect after a restart '
                     '(the running value is kept)', group, name)
+
+
+def mapping_changes(old_mappings, new_mappings) -> tuple:
+    """(added, removed, changed) mapping names, each sorted."""
+    old = {m.name: m for m in old_mappings}
+    new = {m.name: m for m in new_mappings}
+    return (sorted(set(new) - set(old)), sorted(set(old) - set(new)),
+            sorted(n for n in set(old) & set(new)
+                   if _differs(old[n], new[n])))
 
 
 def _differs(a, b):

@@ -47,6 +47,9 @@ class Receiver(object):
         self.credentials = credentials
         self.max_body_bytes = max_body_bytes
         self.stopping = False
+        # False while the console script waits for the database at start:
+        # every POST is answered 503, the healthcheck says down.
+        self.ready = True
         self._down = False
 
     def __call__(self, environ, start_response):
@@ -69,15 +72,20 @@ class Receiver(object):
                 self.metrics.received(reply.outcome)
             return _answer(start_response, reply.status,
                            {'error': str(reply)}, reply.headers)
+        LOG.debug('request from %s: %s', environ.get('REMOTE_ADDR', '?'),
+                  counts)
         return _answer(start_response, '200 OK', counts)
 
     def _healthcheck(self, start_response):
-        up = not self.stopping and self.store.reachable()
+        up = self.ready and not self.stopping and self.store.reachable()
         status = '200 OK' if up else '503 Service Unavailable'
         start_response(status, _TEXT)
         return [b'up\n' if up else b'down\n']
 
     def _receive(self, environ):
+        if not self.ready:
+            raise Reply('503 Service Unavailable', 'not stored: waiting for '
+                        'the database', 'error')
         if not auth_mod.allowed(self.credentials, environ):
             LOG.warning('request from %s refused: wrong or missing '
                         'credentials', environ.get('REMOTE_ADDR', '?'))

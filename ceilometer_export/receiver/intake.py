@@ -20,6 +20,7 @@ cannot fail the others that happened to share its transaction.
 
 import collections
 import threading
+import time
 
 from oslo_log import log
 
@@ -58,6 +59,9 @@ class Intake(object):
         self._cond = threading.Condition()
         self._stopping = False
         self._thread = None
+        # For the watchdog and STATUS= (read by the main thread).
+        self._commit_since = None
+        self.last_commit = None
 
     def _ensure_started(self):
         # Under the lock of _cond: started by the first request of this
@@ -109,7 +113,9 @@ class Intake(object):
             group = self._take()
             if group is None:
                 return
+            self._commit_since = time.monotonic()
             self._commit(group)
+            self._commit_since = None
 
     def _write(self, group):
         rows = [row for r in group for row in r.rows]
@@ -117,6 +123,12 @@ class Intake(object):
         self.tally.begin(timeutil.utcnow())
         self.tally.committed(self.store.write_received(rows, rejected,
                                                        self.tally))
+        self.last_commit = timeutil.utcnow()
+
+    def commit_seconds(self):
+        """How long the transaction in progress has run; 0 when none."""
+        since = self._commit_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def _commit(self, group):
         try:

@@ -4,6 +4,8 @@ One registry per application (per process under a pre-forking server:
 each worker counts its own requests, as every Prometheus client does).
 """
 
+import threading
+
 import prometheus_client
 
 OUTCOMES = ('stored', 'filtered', 'rejected', 'unauthorized', 'error')
@@ -22,10 +24,20 @@ class Metrics(object):
             registry=self.registry)
         for outcome in OUTCOMES:
             self._received.labels(outcome)   # present from the start, at 0
+        # The same counts, readable for systemd's STATUS= line.
+        self._counts = dict.fromkeys(OUTCOMES, 0)
+        self._lock = threading.Lock()
 
     def received(self, outcome, count=1):
         if count:
             self._received.labels(outcome).inc(count)
+            with self._lock:
+                self._counts[outcome] += count
+
+    def counts(self) -> dict:
+        """{outcome: samples so far} in this process."""
+        with self._lock:
+            return dict(self._counts)
 
     def render(self):
         """(body, content type) of the exposition."""

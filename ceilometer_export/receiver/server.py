@@ -8,9 +8,12 @@ requests in flight finish.
 """
 
 import dataclasses
+import ssl
 
 from cheroot import wsgi
 from cheroot.ssl import builtin
+
+from ceilometer_export import errors
 
 # A publisher keeps up to max_parallel_requests (64) connections per agent.
 _KEEP_ALIVE_CONNECTIONS = 1024
@@ -48,10 +51,29 @@ def make_server(app, settings):
     server.max_request_header_size = _MAX_HEADER_BYTES
     server.keep_alive_conn_limit = _KEEP_ALIVE_CONNECTIONS
     if settings.ssl_cert_file:
-        server.ssl_adapter = builtin.BuiltinSSLAdapter(
-            settings.ssl_cert_file, settings.ssl_key_file)
-    server.prepare()
+        server.ssl_adapter = _ssl_adapter(settings)
+    elif settings.ssl_key_file:
+        raise errors.ConfigError('[receiver] ssl_key_file: set without '
+                                 'ssl_cert_file')
+    try:
+        server.prepare()
+    except OSError as exc:
+        raise errors.ExportError('cannot serve on %s:%s: %s' % (
+            settings.host, settings.port, exc)) from exc
     return server
+
+
+def _ssl_adapter(settings):
+    """The TLS adapter; a certificate or key that cannot be loaded is a
+    configuration error (exit 2), found before listening."""
+    try:
+        return builtin.BuiltinSSLAdapter(settings.ssl_cert_file,
+                                         settings.ssl_key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise errors.ConfigError(
+            '[receiver] ssl_cert_file/ssl_key_file: cannot load %s%s: %s'
+            % (settings.ssl_cert_file, ' and ' + settings.ssl_key_file
+               if settings.ssl_key_file else '', exc)) from None
 
 
 def bound_port(server):

@@ -36,21 +36,33 @@ RUN_PERIOD = 60
 ANSWER_RETRY = retry.Policy(retries=2, delay=0.05, max_delay=0.2)
 
 
-def build(conf, settings):
-    """The Receiver for a parsed configuration; ConfigError, StoreError."""
+def build(conf, settings, check_schema=True):
+    """The Receiver for a parsed configuration; ConfigError, StoreError.
+    ``check_schema=False``: the caller checks it (and waits for the
+    database) before setting the receiver ready."""
     section = conf.receiver
     try:
         credentials = auth.from_options(section.username, section.password)
-        selector = match.Selector(settings.mappings)
     except ValueError as exc:
         raise errors.ConfigError(str(exc)) from None
+    selector = make_selector(settings)
     store = store_mod.Store(conf.database.connection,
                             dimensions.DimensionFilter.from_conf(conf),
                             ANSWER_RETRY)
-    store.check_schema()
+    if check_schema:
+        store.check_schema()
     intake = intake_mod.Intake(store, runs.Tally(runs.RECEIVE, RUN_PERIOD))
     return app_mod.Receiver(store, selector, intake, metrics_mod.Metrics(),
                             credentials, section.max_body_bytes)
+
+
+def make_selector(settings) -> match.Selector:
+    """What the mappings keep; ConfigError for a query it cannot
+    evaluate."""
+    try:
+        return match.Selector(settings.mappings)
+    except ValueError as exc:
+        raise errors.ConfigError(str(exc)) from None
 
 
 def create_app(config_file=None):
