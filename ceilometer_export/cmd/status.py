@@ -7,6 +7,8 @@ pass that read the pair to the end: what --max-lag watches), rows,
 rejects, the last error and the worker of the last pass that exported it.
 One row per mapping (meter ``*``) shows its last pass: a failure before
 any meter was known (discovery, capabilities, authentication) is there.
+Samples pushed to the receiver follow, with ``mapping`` NULL (see
+``receiver/status.py``); ``--max-lag`` does not watch them.
 """
 
 import json
@@ -15,6 +17,7 @@ import sys
 from oslo_config import cfg
 
 from ceilometer_export import cmd
+from ceilometer_export.receiver import status as received
 from ceilometer_export import service
 from ceilometer_export import store as store_mod
 from ceilometer_export import timeutil
@@ -135,12 +138,20 @@ def _run(argv):
     settings = service.load_settings(conf)
     store = store_mod.Store.from_conf(conf)
     store.check_schema()
-    found = rows(store.checkpoints(), settings.mappings, timeutil.utcnow(),
-                 store.latest_runs(), store.reject_counts())
+    checkpoints, rejects = store.checkpoints(), store.reject_counts()
+    now = timeutil.utcnow()
+    found = rows(checkpoints, settings.mappings, now, store.latest_runs(),
+                 rejects)
+    pushed = store.query(received.rows, {cp.meter for cp in checkpoints},
+                         rejects, now)
     if conf.format == 'json':
-        print(json.dumps(found, indent=2))
+        print(json.dumps(found + pushed, indent=2))
     else:
         print(cmd.table(COLUMNS, found, max_width=60))
+        if pushed:
+            print('\npushed to ceilometer-export-receiver (no checkpoint; '
+                  'rows from the hourly rollup):')
+            print(cmd.table(received.COLUMNS, pushed, max_width=60))
     if conf.max_lag is not None:
         stale = too_old(found, conf.max_lag)
         for row in stale:
