@@ -80,7 +80,10 @@ class Receiver(object):
         return 'http://%s:%s@127.0.0.1:%d%s' % (user, password, self.port,
                                                 path)
 
-    def start(self, deadline=30):
+    def start(self, deadline=30, up=None):
+        """Started and answering: ``up()`` true (default: the plain
+        HTTP healthcheck answers 200)."""
+        up = up or (lambda: self.get('/healthcheck')[0] == 200)
         self._log = open(self.log_path, 'ab')
         self.proc = harness.start('ceilometer-export-receiver',
                                   '--config-file', self.conf,
@@ -88,7 +91,7 @@ class Receiver(object):
         until = time.monotonic() + deadline
         while time.monotonic() < until:
             assert self.proc.poll() is None, self.log()
-            if self.get('/healthcheck')[0] == 200:
+            if up():
                 return self
             time.sleep(0.05)
         raise AssertionError('receiver not up in %d s: %s'
