@@ -264,3 +264,19 @@ def test_version():
     result = fharness.run('ceilometer-export-receiver', '--version')
     assert result.returncode == 0
     assert result.stdout.strip() or result.stderr.strip()
+
+
+def test_sigterm_while_waiting_for_the_database(tmp_path):
+    # Nothing listens on port 1: the database is down from the start.
+    conf, port = _config(tmp_path, 'postgresql+psycopg2://u@127.0.0.1:1/x',
+                         extra='[database]\nretry_interval = 60\n',
+                         dbsync=False)
+    rcv = Proc(conf, port)
+    try:
+        rcv.log.wait_for('waiting for the database')
+        assert rcv.health()[0] == 503
+        rcv.signal(signal.SIGTERM)
+        # At once, not after the 60 s retry interval.
+        assert rcv.proc.wait(10) == 0, rcv.log.text()
+    finally:
+        rcv.stop()
