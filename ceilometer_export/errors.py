@@ -28,6 +28,12 @@ class FatalSourceError(SourceError):
     API refuses): the operator has to change something."""
 
 
+class MappingRefused(FatalSourceError):
+    """The API refuses the mapping's query itself, whatever the meter (a
+    token without the admin role naming another project: 401 Not
+    Authorized to access project): the mapping fails as a whole."""
+
+
 class SampleError(SourceError):
     """The API returned a sample that cannot be stored as it is."""
 

@@ -30,6 +30,7 @@ class PairResult:
     rejects: int = 0
     position: object = None
     error: object = None
+    refused: object = None      # errors.MappingRefused: the whole mapping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +83,9 @@ class Worker(object):
         self._wake = threading.Event()
         self._pending = None
         self._new = 0
+        # The last failure logged per mapping: one that repeats pass after
+        # pass (a refused query, a 410) is logged at ERROR once.
+        self._failures = {}
 
     def request_stop(self):
         """From another thread: stop after the current page."""
@@ -135,7 +139,7 @@ class Worker(object):
         self.observer.busy('step', self.step)
         counts = {True: 0, False: 0}
         self._new = 0
-        self.source.start_pass()
+        self._record_scope(self.source.start_pass())
         try:
             for mapping in self.partition.owned(mappings):
                 if self.stop.is_set():
@@ -150,6 +154,14 @@ class Worker(object):
         self.observer.pass_finished(counts[True], counts[False], self._new,
                                     time.monotonic() - started)
         return not counts[False]
+
+    def _record_scope(self, scope):
+        """Which projects the API shows this worker, for status."""
+        try:
+            self.store.record_worker(scope)
+        except errors.StoreError as exc:
+            LOG.warning('the API scope of this worker is not recorded this '
+                        'pass: %s', exc)
 
     def _record_unrecorded(self):
         while self._unrecorded:
@@ -193,14 +205,21 @@ class Worker(object):
                                        failure is None)
         self._new += totals.new
         if failure is not None:
-            LOG.error('mapping %s failed this pass: %s', mapping.name,
-                      failure)
+            self._log_failure(mapping.name, failure)
             return False
+        self._failures.pop(mapping.name, None)
         LOG.info('mapping %s: %d samples exported (%d read) from %d meters '
                  'in %.1f s, newest sample %s%s', mapping.name, totals.new,
                  totals.read, len(positions), seconds,
                  _age(positions), '' if complete else ' (interrupted)')
         return True
+
+    def _log_failure(self, name, failure):
+        if self._failures.get(name) == failure:
+            LOG.info('mapping %s failed this pass, as logged before', name)
+        else:
+            LOG.error('mapping %s failed this pass: %s', name, failure)
+        self._failures[name] = failure
 
     def _export_meters(self, mapping, backfill):
         """(totals, positions, failure text or None, complete): complete
@@ -219,8 +238,14 @@ class Worker(object):
                 totals.rejects += result.rejects
                 positions.append(result.position)
                 failed += [result.error] if result.error else []
+                if result.refused is not None:
+                    # Its other meters would be refused the same way.
+                    failed = [str(result.refused)]
+                    break
             else:
                 complete = True
+        except errors.MappingRefused as exc:
+            failed.append(str(exc))
         except errors.Interrupted:
             LOG.info('mapping %s: stopped on request', mapping.name)
         except errors.DatabaseUnavailable:
@@ -254,6 +279,8 @@ class Worker(object):
             # Recorded against this meter only: the mapping's other meters
             # still run (a source whose API is down fails them fast).
             result.error = 'meter %s: %s' % (meter, exc)
+            if isinstance(exc, errors.MappingRefused):
+                result.refused = exc
         self.store.record_result(mapping.name, meter, error=result.error,
                                  fingerprint=fingerprint)
         self.observer.pair_finished(mapping.name, meter,

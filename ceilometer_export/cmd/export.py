@@ -107,6 +107,8 @@ class Daemon(object):
         _wait_for_database(store, conf, self.stop, events)
         source = source_mod.Source(conf, wait=self.stop.wait,
                                    observer=events)
+        # [export] require_admin refuses a non-admin token before READY=1.
+        source.check_scope()
         self.partition = coordination.for_url(conf.coordination.backend_url,
                                               conf.coordination.group)
         step = (source_client.request_timeout(conf) or 60.0) + 5.0

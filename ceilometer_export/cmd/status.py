@@ -9,6 +9,8 @@ One row per mapping (meter ``*``) shows its last pass: a failure before
 any meter was known (discovery, capabilities, authentication) is there.
 Samples pushed to the receiver follow, with ``mapping`` NULL (see
 ``receiver/status.py``); ``--max-lag`` does not watch them.
+Each row's ``scope`` is what the API showed that worker's token: every
+project (admin), one project only (no admin role), or unknown.
 """
 
 import json
@@ -19,6 +21,7 @@ from oslo_config import cfg
 from ceilometer_export import cmd
 from ceilometer_export.receiver import status as received
 from ceilometer_export import service
+from ceilometer_export.source import scope as scope_mod
 from ceilometer_export import store as store_mod
 from ceilometer_export import timeutil
 
@@ -31,6 +34,7 @@ CLI_OPTS = [
                     'this many seconds ago, or never (for Nagios/cron).'),
 ]
 MAPPING_ROW = '*'
+WORKER_COLUMNS = ('worker', 'last_seen_at', 'scope')
 COLUMNS = ('mapping', 'meter', 'state', 'checkpoint', 'lag_seconds',
            'freshness_seconds', 'samples_exported', 'rejects',
            'last_error', 'worker')
@@ -122,6 +126,29 @@ def rows(checkpoints, mappings, now, runs=None, rejects=None):
     return found
 
 
+def with_scopes(found, workers):
+    """Each row gets its worker's ``scope`` (text) and ``scope_kind``;
+    returns those workers as rows (worker, last_seen_at, scope)."""
+    shown = {}
+    for row in found:
+        name, seen = row['worker'], workers.get(row['worker'])
+        row['scope_kind'] = seen.scope if seen else None
+        row['scope'] = _describe(seen) if name else None
+        if name:
+            shown[name] = {'worker': name, 'scope': row['scope'],
+                           'last_seen_at': timeutil.format_utc(
+                               seen and seen.last_seen_at)}
+    return [shown[name] for name in sorted(shown)]
+
+
+def _describe(seen):
+    if seen is None:
+        # A run from before this worker's scope was recorded.
+        return scope_mod.describe(scope_mod.UNKNOWN, note='not recorded')
+    return scope_mod.describe(seen.scope, seen.project_id,
+                              seen.project_name, seen.scope_note)
+
+
 def too_old(found, max_lag):
     """Rows past ``max_lag`` seconds of freshness, or never fresh."""
     return [r for r in found if r['freshness_seconds'] is None
@@ -144,10 +171,14 @@ def _run(argv):
                  rejects)
     pushed = store.query(received.rows, {cp.meter for cp in checkpoints},
                          rejects, now)
+    workers = with_scopes(found, store.workers())
     if conf.format == 'json':
         print(json.dumps(found + pushed, indent=2))
     else:
         print(cmd.table(COLUMNS, found, max_width=60))
+        if workers:
+            print('\nwhat the API shows each worker (its token\'s scope):')
+            print(cmd.table(WORKER_COLUMNS, workers))
         if pushed:
             print('\npushed to ceilometer-export-receiver (no checkpoint; '
                   'rows from the hourly rollup):')

@@ -63,6 +63,7 @@ def _build(argv, stop):
     store = store_mod.Store.from_conf(conf, wait=stop.wait)
     store.check_schema()
     source = source_mod.Source(conf, wait=stop.wait)
+    source.check_scope()    # warned, or refused with [export] require_admin
     verifier = verify.Verifier(source.counts(), store, settings.start_time)
     try:
         verifier.check(mappings)

@@ -21,6 +21,8 @@ class Options(object):
         self.default_limit = default_limit
         self.complex_query = complex_query
         self.gnocchi = gnocchi
+        # The API without authtoken (a client with auth_type = none).
+        self.noauth = False
 
 
 class RequestLog(list):
@@ -71,6 +73,9 @@ class Simulator(object):
     gnocchi = property(
         lambda self: self.options.gnocchi,
         lambda self, value: setattr(self.options, 'gnocchi', value))
+    noauth = property(
+        lambda self: self.options.noauth,
+        lambda self, value: setattr(self.options, 'noauth', value))
     default_limit = property(
         lambda self: self.options.default_limit,
         lambda self, value: setattr(self.options, 'default_limit', value))

@@ -59,6 +59,16 @@ class Token(object):
         return 'admin' in self.roles
 
 
+class _Anonymous(object):
+    """The caller of an API without authtoken (``noauth``)."""
+    id = user = project = None
+    roles = ()
+    is_admin = False
+
+
+ANONYMOUS = _Anonymous()
+
+
 class Identity(object):
     """The user list and every token issued so far (thread-safe)."""
 
@@ -68,6 +78,7 @@ class Identity(object):
         self.token_ttl = token_ttl
         self.token_max_uses = token_max_uses
         self._tokens = {}
+        self.issued = 0     # tokens issued so far (re-authentications)
         self._lock = threading.Lock()
 
     def authenticate(self, password, name=None, user_id=None, domain=None):
@@ -84,6 +95,7 @@ class Identity(object):
         token = Token(user, project, expires, self.token_max_uses)
         with self._lock:
             self._tokens[token.id] = token
+            self.issued += 1
         return token
 
     def lookup(self, token_id):

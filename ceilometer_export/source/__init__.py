@@ -6,14 +6,17 @@ API samples into checked rows. Knows HTTP and the API, nothing of SQL.
 
 import datetime
 
+from keystoneauth1 import exceptions as ks_exc
 from oslo_log import log
 
 from ceilometer_export import errors
+from ceilometer_export import opts
 from ceilometer_export import query
 from ceilometer_export.source import client
 from ceilometer_export.source import counts
 from ceilometer_export.source import paging
 from ceilometer_export.source import samples
+from ceilometer_export.source import scope as scope_mod
 from ceilometer_export import timeutil
 from ceilometer_export import timings
 
@@ -31,14 +34,42 @@ _DISCOVERY_LIMIT = 100000
 class Source(object):
 
     def __init__(self, conf, wait, session=None, observer=None):
+        session = session or client.load_session(conf)
         self._api = client.ApiClient(conf, wait, session, observer)
         self._page_size = conf.ceilometer.page_size
         configured = conf.ceilometer.query_mode
         self._mode = None if configured == 'auto' else configured
+        self._scope = scope_mod.Tracker(
+            session, conf.ceilometer.admin_role,
+            conf[opts.CREDENTIALS_GROUP].auth_type,
+            warn=not conf.export.require_admin)
+        self._require_admin = conf.export.require_admin
+        # {mapping name: (token, fingerprint, message)} of the mappings
+        # the API refused for that token: not asked again until the token
+        # or the query changes (a retry could only be refused again).
+        self._refused = {}
 
-    def start_pass(self):
-        """A new pass: the API gets a full retry ladder again."""
+    def start_pass(self) -> scope_mod.Scope:
+        """A new pass: the API gets a full retry ladder again, and the
+        token's scope is checked; returns it."""
         self._api.breaker.start_pass()
+        return self.check_scope()
+
+    def check_scope(self) -> scope_mod.Scope:
+        """The token's scope (a WARNING once per non-admin scope); with
+        [export] require_admin a non-admin token is a ConfigError."""
+        try:
+            found = self._scope.refresh()
+        except ks_exc.ClientException as exc:
+            # Keystone failing: the requests report it, retried as usual.
+            LOG.debug('token scope not checked: %s: %s',
+                      type(exc).__name__, exc)
+            return self._scope.scope
+        if found.kind == scope_mod.PROJECT and self._require_admin:
+            raise errors.ConfigError(
+                '[export] require_admin = true: %s. Fix: %s'
+                % (self._scope.lacks(), self._scope.fix()))
+        return found
 
     def mode(self):
         """complex or simple; 'auto' asks the API once per process."""
@@ -64,6 +95,7 @@ class Source(object):
         mapping's filter; one without a matching sample costs one empty
         request.
         """
+        self._check_refused(mapping)
         if not mapping.discover:
             return list(mapping.meters)
         names = sorted(set(self._api.meter_names(_DISCOVERY_LIMIT)))
@@ -72,9 +104,48 @@ class Source(object):
 
     def pages(self, mapping, meter, lower, end=None):
         """Pages of rows (ascending) with lower <= timestamp (< end)."""
-        if self.mode() == COMPLEX and not needs_simple(mapping.query):
-            return self._complex_pages(mapping, meter, lower, end)
-        return self._simple_pages(mapping, meter, lower, end)
+        self._check_refused(mapping)
+        try:
+            if self.mode() == COMPLEX and not needs_simple(mapping.query):
+                found = self._complex_pages(mapping, meter, lower, end)
+            else:
+                found = self._simple_pages(mapping, meter, lower, end)
+        except errors.MappingRefused as exc:
+            raise self._refuse(mapping, exc) from exc
+        return self._refusals(mapping, found)
+
+    def _refusals(self, mapping, pages):
+        try:
+            yield from pages
+        except errors.MappingRefused as exc:
+            raise self._refuse(mapping, exc) from exc
+
+    def _refuse(self, mapping, exc):
+        """The API's 401 for another project, with the fix, remembered
+        for the token keystoneauth holds after re-authenticating on it."""
+        try:
+            self._scope.refresh()
+        except ks_exc.ClientException:
+            pass    # the scope as last known
+        if self._scope.scope.kind == scope_mod.PROJECT:
+            why = self._scope.lacks()
+        else:
+            why = ('the API does not take this token as admin (%s), so '
+                   'it may read its own project only'
+                   % self._scope.scope.describe())
+        message = ('%s (%s. Fix: %s, or limit this mapping\'s query to the '
+                   'token\'s project)' % (
+                       exc, why, self._scope.fix()))
+        self._refused[mapping.name] = (
+            self._scope.access, mapping.query.fingerprint(), message)
+        return errors.MappingRefused(message)
+
+    def _check_refused(self, mapping):
+        token, fingerprint, message = self._refused.get(
+            mapping.name, (None, None, None))
+        if message is not None and token is self._scope.access \
+                and fingerprint == mapping.query.fingerprint():
+            raise errors.MappingRefused(message)
 
     def _complex_pages(self, mapping, meter, lower, end):
         base = mapping.query.complex_filter()

@@ -31,6 +31,7 @@ LOG = log.getLogger(__name__)
 _CAPABILITIES = 'GET /v2/capabilities'
 _SURROGATE = re.compile('[\udc80-\udcff]')
 _ORDER_BY = [{'timestamp': 'asc'}, {'message_id': 'asc'}]
+_NOT_AUTHORIZED = 'Not Authorized to access project'
 _RETRIABLE_STATUS = frozenset((429, 500, 502, 503, 504))
 _FATAL_HINTS = {
     401: 'credentials rejected after re-authentication: check '
@@ -328,6 +329,10 @@ def _http_failure(what, status, detail):
         # Unknown meters are 200 []; a 404 on a list means an empty or
         # broken body from something between us and the API.
         return errors.SourceError(text + ' (empty or unexpected response)')
+    if status == 401 and (detail or '').startswith(_NOT_AUTHORIZED):
+        # Policy, not an expired token (keystoneauth re-authenticated
+        # once already): retrying or re-authenticating cannot help.
+        return errors.MappingRefused(text)
     hint = _FATAL_HINTS.get(status, 'the API refused the request')
     return errors.FatalSourceError('%s (%s)' % (text, hint))
 

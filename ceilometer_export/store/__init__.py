@@ -24,6 +24,7 @@ from ceilometer_export.store import retry
 from ceilometer_export.store import rollup
 from ceilometer_export.store import runs
 from ceilometer_export.store import schema
+from ceilometer_export.store import workers
 from ceilometer_export import timeutil
 
 LOG = log.getLogger(__name__)
@@ -184,6 +185,20 @@ class Store(object):
         """{mapping: (last run, last ok run or None)}, runs.Run rows."""
         with self.engine.connect() as conn:
             return runs.latest(conn, kinds)
+
+    # Workers (export_workers) ------------------------------------------------
+    @_database_errors
+    def record_worker(self, scope) -> None:
+        """This process starts a pass, reading with ``scope`` (kind,
+        project_id, project_name, note)."""
+        with self.engine.begin() as conn:
+            workers.seen(conn, runs.worker_name(), scope, timeutil.utcnow())
+
+    @_database_errors
+    def workers(self) -> dict:
+        """{worker: workers.Worker}."""
+        with self.engine.connect() as conn:
+            return workers.list_all(conn)
 
     # Data -----------------------------------------------------------------
     def prepare(self, rows) -> pages.PreparedPage:

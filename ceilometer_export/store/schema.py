@@ -140,3 +140,18 @@ export_runs = sa.Table(
     sa.Index('ix_export_runs_mapping_started_at', 'mapping', 'started_at'),
     **MYSQL_TABLE_OPTIONS,
 )
+
+# One row per exporting process (``host:pid``, as export_runs.worker names
+# it): when it last started a pass and which projects the API showed its
+# token (``scope``: all, project, unknown), so that status, which only
+# reads the database, can say that a non-admin token exports one project.
+export_workers = sa.Table(
+    'export_workers', metadata,
+    sa.Column('worker', sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column('last_seen_at', timestamp_type(), nullable=False),
+    sa.Column('scope', sa.String(16), nullable=False),
+    sa.Column('project_id', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('project_name', sa.String(NAME_LENGTH), nullable=True),
+    sa.Column('scope_note', sa.String(NAME_LENGTH), nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)

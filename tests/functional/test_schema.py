@@ -1,6 +1,7 @@
 """The migrations create exactly the schema the code uses, on every
 backend, and data keeps its precision."""
 
+import dataclasses
 import datetime
 
 from alembic import autogenerate
@@ -73,3 +74,28 @@ def test_identifiers_are_case_sensitive(db_url):
         keys = conn.execute(sa.select(schema.dimensions.c.key)).scalars()
         assert sorted(ids) == ['ABC', 'abc']
         assert sorted(keys) == ['Flavor', 'flavor']
+
+
+def test_workers_table_keeps_one_row_per_process(db_url):
+    # Revision 004: export_workers, one row per host:pid, updated in place.
+    @dataclasses.dataclass(frozen=True)
+    class Scope:
+        kind: str
+        project_id: object = None
+        project_name: object = None
+        note: object = None
+
+    store = Store(db_url)
+    try:
+        assert store.upgrade()[1] == '004'
+        store.record_worker(Scope('unknown', note='not authenticated yet'))
+        first = list(store.workers().values())
+        store.record_worker(Scope('project', 'p-1', 'demo'))
+        [seen] = store.workers().values()
+    finally:
+        store.close()
+    assert [w.scope for w in first] == ['unknown']
+    assert (seen.worker, seen.scope, seen.project_id, seen.project_name,
+            seen.scope_note) == (first[0].worker, 'project', 'p-1', 'demo',
+                                 None)
+    assert seen.last_seen_at >= first[0].last_seen_at

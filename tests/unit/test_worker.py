@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import logging
 import threading
 
 from ceilometer_export import errors
@@ -27,18 +28,23 @@ class FakeMapping:
 
 
 class FakeSource(object):
-    def __init__(self, fail=()):
+    def __init__(self, fail=(), refuse=()):
         self.fail = set(fail)
+        self.refuse = set(refuse)
         self.reads = []
+        self.scope = 'scope-1'
 
     def meters(self, mapping):
         return list(mapping.meters)
 
     def start_pass(self):
-        pass
+        return self.scope
 
     def pages(self, mapping, meter, lower, end=None):
         self.reads.append((mapping.name, meter, lower, end))
+        if mapping.name in self.refuse:
+            raise errors.MappingRefused('HTTP 401: Not Authorized to access '
+                                        'project other (fix: ...)')
         if mapping.name in self.fail or (mapping.name, meter) in self.fail:
             raise errors.SourceError('HTTP 503')
         return iter([[{'timestamp': T, 'message_id': 'm1'}]])
@@ -49,6 +55,10 @@ class FakeStore(object):
         self.positions = positions or {}
         self.results = {}
         self.runs = []
+        self.scopes = []
+
+    def record_worker(self, scope):
+        self.scopes.append(scope)
 
     def start_pair(self, mapping, meter, fingerprint, reset=True):
         pos = self.positions.get((mapping, meter))
@@ -201,3 +211,35 @@ def test_passes_start_on_a_fixed_schedule(monkeypatch):
     monkeypatch.setattr(worker._wake, 'wait', wait)
     worker.run_forever([FakeMapping('a')], interval=60)
     assert waits == [53.0, 53.0, 53.0]
+
+
+def test_a_refused_mapping_fails_whole_and_is_logged_once(caplog):
+    caplog.set_level(logging.INFO)
+    source = FakeSource(refuse={'other'})
+    store = FakeStore()
+    worker = _worker(source, store)
+    mappings = [FakeMapping('other', meters=('m1', 'm2', 'm3')),
+                FakeMapping('own')]
+    for _ in range(3):
+        assert not worker.run_pass(mappings)
+    # The first meter's refusal stands for the mapping: m2, m3 not asked.
+    assert [r[:2] for r in source.reads if r[0] == 'other'] == \
+        [('other', 'm1')] * 3
+    refusal = 'HTTP 401: Not Authorized to access project other (fix: ...)'
+    assert [r[1:] for r in store.runs] == [
+        ['other', 'failed', refusal], ['own', 'ok', None]] * 3
+    assert store.results[('other', 'm1')] == 'meter m1: ' + refusal
+    errors_logged = [r.getMessage() for r in caplog.records
+                     if r.levelname == 'ERROR']
+    assert errors_logged == ['mapping other failed this pass: ' + refusal]
+    assert sum('as logged before' in r.getMessage()
+               for r in caplog.records) == 2
+
+
+def test_every_pass_records_the_scope_of_the_token():
+    source, store = FakeSource(), FakeStore()
+    worker = _worker(source, store)
+    worker.run_pass([FakeMapping('a')])
+    source.scope = 'scope-2'
+    worker.run_pass([FakeMapping('a')])
+    assert store.scopes == ['scope-1', 'scope-2']
