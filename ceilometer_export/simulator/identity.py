@@ -31,6 +31,9 @@ class User(object):
         self.project = spec['project']
         self.roles = list(spec.get('roles') or ['member'])
         self.domain = spec.get('domain') or 'Default'
+        # A fixed token id (else a random one per token): lets another
+        # API that maps known tokens to a scope trust this Keystone's.
+        self.token = spec.get('token')
 
     def in_domain(self, ref):
         """ref: a {'id': ...} or {'name': ...} domain reference, or None."""
@@ -43,7 +46,7 @@ class User(object):
 
 class Token(object):
     def __init__(self, user, project, expires_at, max_uses):
-        self.id = uuid.uuid4().hex
+        self.id = user.token or uuid.uuid4().hex
         self.user = user
         self.project = project
         self.issued_at = timeutils.utcnow()
