@@ -48,6 +48,77 @@ class Everything(object):
         pass
 
 
+class Exclusive(object):
+    """No coordination: every mapping, but only while this process holds
+    the database's worker lock (``store.worker_lock``). Without it, a
+    pass owns nothing and the lock is tried again at the next one; a lock
+    lost (its connection died with the database) is noticed between
+    pages, at most REFRESH seconds late, and taken again at once if it is
+    free; else nothing more is written until it is. The page being
+    written while the server restarted is committed by the store's own
+    retries before that check: harmless even if another worker took the
+    lock meanwhile (idempotent upserts, checkpoints only move forward)."""
+
+    def __init__(self, lock, clock=time.monotonic):
+        self._lock = lock
+        self._clock = clock
+        self._checked_at = None
+        self._holding = False
+        self._waiting = False
+
+    def take(self) -> bool:
+        """Try to hold the lock now; logs a change of state once."""
+        if self._still_held():
+            return True
+        try:
+            holding = self._lock.take()
+        except errors.StoreError as exc:
+            LOG.warning('%s: exporting nothing until it can be taken', exc)
+            holding = False
+        if holding and not self._holding:
+            LOG.info('holding the worker lock of database %s%s',
+                     self._lock.where, ' (the other worker is gone)'
+                     if self._waiting else '')
+            self._waiting = False
+        elif not holding and not self._waiting:
+            LOG.warning('another worker exports into database %s (%s): '
+                        'waiting, trying again every pass (several '
+                        'workers need [coordination] backend_url)',
+                        self._lock.where, self.holder())
+            self._waiting = True
+        elif not holding:
+            LOG.debug('worker lock of database %s still held by %s',
+                      self._lock.where, self.holder())
+        self._holding = holding
+        return holding
+
+    def holder(self) -> str:
+        return self._lock.holder() or 'holder unknown'
+
+    def owned(self, mappings):
+        return list(mappings) if self.take() else []
+
+    def keeps(self, name):
+        if self._clock() - self._checked_at >= REFRESH \
+                and not self._still_held():
+            # At once: the database is back, and maybe nobody else
+            # took the lock meanwhile; then the pass goes on.
+            self.take()
+        return self._holding
+
+    def _still_held(self):
+        self._checked_at = self._clock()
+        if self._holding and not self._lock.held():
+            LOG.error('lost the worker lock of database %s (its connection '
+                      'died): writing nothing until it is taken again',
+                      self._lock.where)
+            self._holding = False
+        return self._holding
+
+    def stop(self):
+        self._lock.release()
+
+
 class Partition(object):
     """Membership of the group and the mappings this member owns."""
 
@@ -140,5 +211,9 @@ class Partition(object):
             LOG.warning('stopping the coordination client failed: %s', exc)
 
 
-def for_url(backend_url, group='ceilometer-export'):
-    return Partition(backend_url, group) if backend_url else Everything()
+def for_url(backend_url, group='ceilometer-export', lock=None):
+    """tooz partitioning with a backend URL; else one worker, through
+    ``lock`` (the database's worker lock) when given."""
+    if backend_url:
+        return Partition(backend_url, group)
+    return Exclusive(lock) if lock is not None else Everything()

@@ -50,6 +50,10 @@ class CoordinationError(ExportError):
     """The coordination backend cannot be joined."""
 
 
+class WorkerLockHeld(ExportError):
+    """Another uncoordinated worker exports into this database."""
+
+
 class DatabaseUnavailable(StoreError):
     """The database cannot be reached (after retries): nothing else can
     be stored this pass either."""

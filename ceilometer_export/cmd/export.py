@@ -20,6 +20,7 @@ from ceilometer_export import service
 from ceilometer_export import source as source_mod
 from ceilometer_export.source import client as source_client
 from ceilometer_export import store as store_mod
+from ceilometer_export.store import worker_lock
 from ceilometer_export import timeutil
 from ceilometer_export.verify import runner as verify_runner
 from ceilometer_export import timings
@@ -109,8 +110,7 @@ class Daemon(object):
                                    observer=events)
         # [export] require_admin refuses a non-admin token before READY=1.
         source.check_scope()
-        self.partition = coordination.for_url(conf.coordination.backend_url,
-                                              conf.coordination.group)
+        self.partition = _partition(conf, store)
         step = (source_client.request_timeout(conf) or 60.0) + 5.0
         self.worker = worker_mod.Worker(
             source, store, self.stop, conf.export.lookback,
@@ -145,6 +145,23 @@ class Daemon(object):
         if self.metrics is not None:
             self.metrics.expect(mappings)
         self.conf, self.mappings = conf, mappings
+
+
+def _partition(conf, store):
+    """The mappings' sharing: tooz, or the database's worker lock, which
+    the daemon waits for and --once requires."""
+    if conf.coordination.backend_url:
+        return coordination.for_url(conf.coordination.backend_url,
+                                    conf.coordination.group)
+    lock = worker_lock.for_engine(store.engine, store.safe_url)
+    if conf.once and not lock.take():
+        raise errors.WorkerLockHeld(
+            'another worker exports into database %s (%s): not running '
+            '(several workers need [coordination] backend_url)'
+            % (store.safe_url, lock.holder() or 'holder unknown'))
+    partition = coordination.Exclusive(lock)
+    partition.take()
+    return partition
 
 
 def _wait_for_database(store, conf, stop, events):

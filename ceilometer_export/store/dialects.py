@@ -299,3 +299,45 @@ def insert_missing(conn, table, rows) -> None:
     stmt = of(conn.dialect.name).insert_missing(table)
     for start in range(0, len(rows), _ROWS_PER_CALL):
         conn.execute(stmt, rows[start:start + _ROWS_PER_CALL]).close()
+
+
+# The single worker's lock (no [coordination]; see store/worker_lock.py) ---
+# Session-level, on a dedicated connection: the server drops it when that
+# connection dies (the process killed, the server restarted). SQLite has
+# no entry: a file lock beside the database stands in for it.
+# PostgreSQL: the one-bigint key space, apart from the writers' two-int
+# locks above; advisory locks belong to one database.
+_PG_WORKER_KEY = (_PG_LOCK_CLASS << 32) | 1
+_PG_WORKER_WHERE = (
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.classid = %d AND l.objid = %d AND l.database = (SELECT oid"
+    " FROM pg_database WHERE datname = current_database())"
+    % (_PG_WORKER_KEY >> 32, _PG_WORKER_KEY & 0xffffffff))
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerLockSQL:
+    """Statements; ``:name`` (the lock's name) where a backend needs it."""
+    take: str       # -> 1 when taken now (or already held by us)
+    held: str       # -> 1 while this connection holds it
+    holder: str     # -> text naming the holder, or no row
+
+
+WORKER_LOCKS = {
+    'postgresql': WorkerLockSQL(
+        take='SELECT pg_try_advisory_lock(%d)::int' % _PG_WORKER_KEY,
+        held='SELECT count(*) FROM pg_locks l' + _PG_WORKER_WHERE
+             + ' AND l.pid = pg_backend_pid()',
+        # The holder names itself in application_name (worker_lock.py).
+        holder="SELECT a.application_name || ' (server pid ' || a.pid"
+               " || ')' FROM pg_locks l JOIN pg_stat_activity a"
+               " ON a.pid = l.pid" + _PG_WORKER_WHERE),
+    # GET_LOCK names are server-wide: the name holds the database's.
+    'mysql': WorkerLockSQL(
+        take='SELECT GET_LOCK(:name, 0)',
+        held='SELECT IS_USED_LOCK(:name) = CONNECTION_ID()',
+        holder="SELECT concat('connection ', ID, ' from ', HOST) FROM"
+               " information_schema.PROCESSLIST WHERE ID ="
+               " IS_USED_LOCK(:name)"),
+}
+WORKER_LOCKS['mariadb'] = WORKER_LOCKS['mysql']

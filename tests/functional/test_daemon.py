@@ -1,12 +1,15 @@
 """The real daemon process under a fake systemd, driven by real signals."""
 
+import datetime
 import signal
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from ceilometer_export.simulator import generate_samples
 from ceilometer_export.simulator import Simulator
+from ceilometer_export.store import schema
 from tests.functional import daemon_harness as dh
 from tests.functional import harness
 
@@ -215,3 +218,53 @@ def test_sighup_applies_mappings_and_keeps_a_bad_file_out(tmp_path, sim,
     after = text.split('(added: b;')[1]
     assert 'mapping gone:' not in after
     assert 'query changed' in after
+
+
+def _verify_runs(db_url):
+    engine = sa.create_engine(db_url)
+    col = schema.export_runs.c
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(col.started_at, col.finished_at)
+                                .where(col.kind == 'verify')).all()
+    finally:
+        engine.dispose()
+
+
+def test_watchdog_keeps_coming_during_a_long_verify_run(tmp_path,
+                                                        make_db_url):
+    db_url = make_db_url('sqlite')
+    start = (datetime.datetime.utcnow() - datetime.timedelta(hours=3)
+             ).replace(microsecond=0)
+    raws = generate_samples(seed=4, cycles=6, start=start,
+                            meters=('cpu_util',))
+    with Simulator(samples=raws, seed=4) as sim:
+        # A JSON filter: verify counts by keyset paging, page by page; every
+        # request answered after 0.3 s, so one run lasts several periods.
+        conf = _conf(tmp_path, sim, db_url,
+                     {'all': ('{">=": {"counter_volume": 0}}', 'cpu_util')},
+                     ceilometer={'page_size': '5'},
+                     export={'poll_interval': '1', 'verify_interval': '1',
+                             'verify_window': '86400'})
+        sim.faults.delay, sim.faults.delay_rate = 0.3, 1.0
+        notify = dh.NotifySocket()
+        offset = time.time() - time.monotonic()
+        proc = dh.start_daemon(conf, env=notify.env(WATCHDOG_USEC))
+        try:
+            long_run = dh.wait_until(lambda: [
+                r for r in _verify_runs(db_url)
+                if (r.finished_at - r.started_at).total_seconds() >= 2.5],
+                timeout=90, what='a verify run of 2.5 s or more')[0]
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            notify.close()
+    epoch = datetime.datetime(1970, 1, 1)
+    lo, hi = [(t - epoch).total_seconds() - offset
+              for t in (long_run.started_at, long_run.finished_at)]
+    beats = [t for t, f in notify.snapshot() if f.get('WATCHDOG')]
+    during = [t for t in beats if lo - 1 <= t <= hi + 1]
+    gaps = [b - a for a, b in zip(during, during[1:])]
+    assert len(during) >= 4 and max(gaps) <= WATCHDOG_USEC / 2e6, gaps
