@@ -59,9 +59,11 @@ class Exclusive(object):
     retries before that check: harmless even if another worker took the
     lock meanwhile (idempotent upserts, checkpoints only move forward)."""
 
-    def __init__(self, lock, clock=time.monotonic):
+    def __init__(self, lock, clock=time.monotonic, observer=None):
         self._lock = lock
         self._clock = clock
+        # Told of standby and take-over (systemd STATUS=).
+        self._observer = observer
         self._checked_at = None
         self._holding = False
         self._waiting = False
@@ -71,26 +73,27 @@ class Exclusive(object):
         if self._still_held():
             return True
         try:
-            holding = self._lock.take()
+            self._holding = self._lock.take()
         except errors.StoreError as exc:
             LOG.warning('%s: exporting nothing until it can be taken', exc)
-            holding = False
-        if holding and not self._holding:
+            return False
+        holder = None if self._holding else self.holder()
+        if holder is None:
             LOG.info('holding the worker lock of database %s%s',
                      self._lock.where, ' (the other worker is gone)'
                      if self._waiting else '')
-            self._waiting = False
-        elif not holding and not self._waiting:
+        elif not self._waiting:
             LOG.warning('another worker exports into database %s (%s): '
                         'waiting, trying again every pass (several '
                         'workers need [coordination] backend_url)',
-                        self._lock.where, self.holder())
-            self._waiting = True
-        elif not holding:
+                        self._lock.where, holder)
+        else:
             LOG.debug('worker lock of database %s still held by %s',
-                      self._lock.where, self.holder())
-        self._holding = holding
-        return holding
+                      self._lock.where, holder)
+        self._waiting = holder is not None
+        if self._observer is not None:
+            self._observer.standby(holder)
+        return self._holding
 
     def holder(self) -> str:
         return self._lock.holder() or 'holder unknown'

@@ -50,6 +50,10 @@ class Observer(object):
                       seconds: float) -> None:
         pass
 
+    def standby(self, holder) -> None:
+        """Another worker holds the database's worker lock (``holder``
+        names it) and this one waits; None: this one holds it."""
+
 
 class Observers(object):
     """Several observers as one (same methods as Observer)."""
@@ -109,8 +113,17 @@ class Summary(Observer):
     def __init__(self):
         self.line = 'starting'
         self._passes = 0
+        self._waiting_for = None
 
     def pass_finished(self, ok, failed, new, seconds):
         self._passes += 1
+        if self._waiting_for is not None:
+            return      # a pass of nothing: the standby line stays
         self.line = ('pass %d: %d mappings ok, %d failed, %d new samples '
                      'in %.1f s' % (self._passes, ok, failed, new, seconds))
+
+    def standby(self, holder):
+        self._waiting_for = holder
+        if holder is not None:
+            self.line = ('standby: another worker exports into the database '
+                         '(%s)' % holder)

@@ -110,7 +110,7 @@ class Daemon(object):
                                    observer=events)
         # [export] require_admin refuses a non-admin token before READY=1.
         source.check_scope()
-        self.partition = _partition(conf, store)
+        self.partition = _partition(conf, store, events)
         step = (source_client.request_timeout(conf) or 60.0) + 5.0
         self.worker = worker_mod.Worker(
             source, store, self.stop, conf.export.lookback,
@@ -147,7 +147,7 @@ class Daemon(object):
         self.conf, self.mappings = conf, mappings
 
 
-def _partition(conf, store):
+def _partition(conf, store, events):
     """The mappings' sharing: tooz, or the database's worker lock, which
     the daemon waits for and --once requires."""
     if conf.coordination.backend_url:
@@ -159,7 +159,7 @@ def _partition(conf, store):
             'another worker exports into database %s (%s): not running '
             '(several workers need [coordination] backend_url)'
             % (store.safe_url, lock.holder() or 'holder unknown'))
-    partition = coordination.Exclusive(lock)
+    partition = coordination.Exclusive(lock, observer=events)
     partition.take()
     return partition
 

@@ -58,6 +58,7 @@ def test_second_worker_refuses_or_waits_then_takes_over(tmp_path, sim,
     first = dh.start_daemon(conf)
     first_logs = dh.LogReader(first)
     second = None
+    notify = dh.NotifySocket()
     try:
         first_logs.wait_for('mapping a: ')
         # --once: one line, exit 1, naming the holder.
@@ -70,15 +71,20 @@ def test_second_worker_refuses_or_waits_then_takes_over(tmp_path, sim,
         if not db_url.startswith('mysql'):
             assert 'pid %d' % first.pid in lines[0], lines
         # A daemon waits, logging it once, and writes nothing meanwhile.
-        second = dh.start_daemon(second_conf)
+        second = dh.start_daemon(second_conf, env=notify.env())
         second_logs = dh.LogReader(second)
         second_logs.wait_for('still held by', count=2)
         assert second_logs.text().count('waiting, trying again') == 1
+        # systemctl status shows it as a standby.
+        dh.wait_until(lambda: _status(notify, 'standby: another worker'),
+                      what='a standby STATUS=')
         killed_at = timeutil.utcnow()
         first.kill()
         first.wait(timeout=30)
         second_logs.wait_for('(the other worker is gone)')
         second_logs.wait_for('mapping a: ')
+        dh.wait_until(lambda: _status(notify, 'pass '),
+                      what='a STATUS= of a pass after the take-over')
         mine = ':%d' % second.pid
         runs = _runs(db_url)
         assert any(w.endswith(mine) for w, _ in runs), runs
@@ -90,7 +96,13 @@ def test_second_worker_refuses_or_waits_then_takes_over(tmp_path, sim,
             first.kill()
         if second is not None:
             _stop(second)
+        notify.close()
     assert second.returncode == 0
+
+
+def _status(notify, prefix):
+    return any(f.get('STATUS', '').startswith(prefix)
+               for _, f in notify.snapshot())
 
 
 def _kill_lock_connection(db_url, pid):
