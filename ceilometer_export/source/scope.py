@@ -75,7 +75,8 @@ def fix(admin_role: str, user: str = 'USER',
 
 class Tracker(object):
     """The scope of the session's current token, re-read when it is new;
-    one WARNING per distinct non-admin scope."""
+    a WARNING when it becomes a non-admin scope (not per token: a renewed
+    token of the same scope is not announced again)."""
 
     def __init__(self, session, admin_role: str, auth_type: str,
                  warn: bool = True):
@@ -90,7 +91,6 @@ class Tracker(object):
             self.scope = Scope(UNKNOWN, note='not authenticated yet')
         self.access = None
         self._roles = ()
-        self._announced = set()
         self._lock = threading.Lock()
 
     def refresh(self) -> Scope:
@@ -108,18 +108,19 @@ class Tracker(object):
 
     def _change(self, scope, access):
         previous, self.scope = self.scope, scope
-        if scope in self._announced:
+        if scope == previous:
             return
-        self._announced.add(scope)
         if scope.kind == PROJECT and self._warn:
             LOG.warning('%s; every mapping exports that project\'s samples '
                         'and nothing else. Fix: %s (or set [export] '
                         'require_admin = true to refuse such credentials)',
                         self.lacks(), self.fix())
         elif previous.kind == PROJECT:
-            LOG.info('the token of user %s now has the role %r: the API '
-                     'shows every project', access.username,
-                     self.admin_role)
+            LOG.warning('the token of user %s now has the role %r: the API '
+                        'shows every project. Samples of the other projects '
+                        'behind the checkpoints were not visible before: '
+                        'export them with ceilometer-export --once --since '
+                        'TIME', access.username, self.admin_role)
 
     def fix(self) -> str:
         """fix() for the current token's user and project."""

@@ -183,3 +183,33 @@ def test_a_query_naming_another_project_reports_the_401_once(tmp_path):
     assert "grant the role 'admin'" in mapping['last_error']
     assert REFUSED in rows[('other', 'cpu_util')]['last_error']
     assert rows[('own', 'cpu_util')]['state'] == 'ok'
+
+
+def test_a_role_granted_is_seen_at_the_next_token(tmp_path):
+    # Tokens die after 4 requests, so the next pass authenticates anew:
+    # the new token's roles are read again (no restart needed).
+    with Simulator(samples=generate_samples(seed=5, cycles=4),
+                   token_max_uses=4) as sim:
+        conf, db_url = _config(tmp_path, sim, {'all': ('', 'cpu_util')},
+                               credentials=_demo(sim),
+                               ceilometer={'page_size': '3'})
+        proc = daemon_harness.start_daemon(conf)
+        log = daemon_harness.LogReader(proc)
+        try:
+            log.wait_for('mapping all: ', timeout=60)
+            _, rows = _status(conf)
+            assert rows[('all', '*')]['scope_kind'] == 'project'
+            [demo] = [u for u in sim.identity.users if u.name == 'demo']
+            demo.roles = ['member', 'admin']
+            log.wait_for("now has the role 'admin'", timeout=60)
+            passes = log.text().count('mapping all: ')
+            log.wait_for('mapping all: ', timeout=60, count=passes + 1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+            log.join()
+        _, rows = _status(conf)
+    err = log.text()
+    assert err.count(NOT_ADMIN) == 1, err
+    assert '--since' in err
+    assert rows[('all', 'cpu_util')]['scope'] == 'all projects (admin)'
