@@ -213,3 +213,33 @@ def test_a_role_granted_is_seen_at_the_next_token(tmp_path):
     assert err.count(NOT_ADMIN) == 1, err
     assert '--since' in err
     assert rows[('all', 'cpu_util')]['scope'] == 'all projects (admin)'
+
+
+def test_require_admin_stops_the_daemon_when_a_new_token_lost_it(tmp_path):
+    users = [{'name': 'demo', 'password': DEMO_PASSWORD, 'project': OWN,
+              'roles': ['member', 'admin']}]
+    with Simulator(samples=generate_samples(seed=5, cycles=4), users=users,
+                   token_max_uses=4) as sim:
+        conf, db_url = _config(tmp_path, sim, {'all': ('', 'cpu_util')},
+                               credentials=_demo(sim),
+                               ceilometer={'page_size': '3'},
+                               export={'require_admin': 'true'})
+        proc = daemon_harness.start_daemon(conf)
+        log = daemon_harness.LogReader(proc)
+        try:
+            log.wait_for('mapping all: ', timeout=60)
+            sim.identity.users[0].roles = ['member']
+            assert proc.wait(timeout=60) == 2
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.join()
+    last = log.text().splitlines()[-1]
+    assert last.startswith('ceilometer-export: error: [export] '
+                           'require_admin = true: '), log.text()
+    assert 'Traceback' not in log.text()
+    # Nothing was exported with the non-admin token: the pass was refused
+    # before its first request.
+    _, rows = _status(conf)
+    assert rows[('all', '*')]['state'] == 'ok'

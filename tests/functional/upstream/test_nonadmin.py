@@ -90,6 +90,7 @@ def test_member_token_warned_once_and_another_project_refused_once(
     [refusal] = [ln for ln in err.splitlines() if REFUSED in ln]
     assert "grant the role 'admin'" in refusal
     assert MEMBER_PASSWORD not in err
+    assert api_mod.project_token(OWN) not in err
     # Ceilometer's own policy: the member sees its project only, silently.
     assert set(harness.exported(db_url)) == _cpu(
         lambda s: s['project_id'] == OWN)
