@@ -215,6 +215,7 @@ class Worker(object):
         return True
 
     def _log_failure(self, name, failure):
+        """ERROR, unless the mapping's previous pass failed the same way."""
         if self._failures.get(name) == failure:
             LOG.info('mapping %s failed this pass, as logged before', name)
         else:

@@ -60,10 +60,12 @@ def _build(argv, stop):
     settings = service.load_settings(conf)
     mappings = service.select_mappings(settings, conf.mapping)
     since, until = _range(conf)
+    source = source_mod.Source(conf, wait=stop.wait)
+    # Warned, or refused with [export] require_admin (before the store is
+    # opened: nothing to close then).
+    source.check_scope()
     store = store_mod.Store.from_conf(conf, wait=stop.wait)
     store.check_schema()
-    source = source_mod.Source(conf, wait=stop.wait)
-    source.check_scope()    # warned, or refused with [export] require_admin
     verifier = verify.Verifier(source.counts(), store, settings.start_time)
     try:
         verifier.check(mappings)

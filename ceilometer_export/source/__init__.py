@@ -56,7 +56,7 @@ class Source(object):
         return self.check_scope()
 
     def check_scope(self) -> scope_mod.Scope:
-        """The token's scope (a WARNING once per non-admin scope); with
+        """The token's scope (a WARNING when it becomes non-admin); with
         [export] require_admin a non-admin token is a ConfigError."""
         try:
             found = self._scope.refresh()
