@@ -262,7 +262,9 @@ def _may_hold_invalid_text(body):
     """Whether a JSON body can decode to text that cannot be stored (NUL,
     lone surrogates): only its escapes can produce them (JSON forbids raw
     control characters, and invalid UTF-8 became \\udcXX escapes)."""
-    return b'\\u0000' in body or b'\\ud' in body or b'\\uD' in body
+    # One scan when the body holds no escape at all (the common case).
+    return b'\\u' in body and (
+        b'\\u0000' in body or b'\\ud' in body or b'\\uD' in body)
 
 
 def _body_or_none(resp):

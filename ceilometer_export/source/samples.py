@@ -5,6 +5,7 @@ becomes a *reject row* (see ``rejects``) instead of failing its page: the
 rest of the page is stored and the checkpoint moves past it.
 """
 
+import functools
 import math
 
 from ceilometer_export import rejects
@@ -35,63 +36,51 @@ class _TooLong(ValueError):
 
 
 def from_old_sample(raw, meter):
-    return _convert(raw, meter, lambda key: key)
+    return _convert(raw, meter, _OLD_FIELDS, lambda key: key)
 
 
 def from_sample(raw, meter, check_text=True):
     """``check_text`` False: the caller knows that no string of ``raw``
     holds text that cannot be stored (see ``rejects.invalid_text``)."""
-    return _convert(raw, meter, lambda key: _SAMPLE_KEYS.get(key, key),
+    return _convert(raw, meter, _FIELDS, lambda key: _SAMPLE_KEYS.get(key,
+                                                                      key),
                     check_text)
 
 
-def _convert(raw, meter, api_key, check_text=True):
+def _convert(raw, meter, fields, api_key, check_text=True):
     try:
-        return _row(raw, meter, api_key, check_text)
+        return _row(raw, meter, fields, check_text)
     except _Bad as bad:
         return rejects.reject_row(raw, bad.reason, str(bad),
                                   *_position(raw, api_key))
 
 
-def _row(raw, meter, api_key, check_text):
+def _row(raw, meter, fields, check_text):
     if not isinstance(raw, dict):
         raise _Bad(rejects.OTHER, 'the API returned a %s where a sample '
                    'object was expected' % type(raw).__name__)
     where = rejects.invalid_text(raw) if check_text else None
     if where is not None:
         raise _Bad(rejects.UNICODE, 'field %s: %s' % where)
-
-    def field(name, check, **kw):
-        key = api_key(name)
-        if key not in raw:
-            raise _Bad(_FIELD_REASONS.get(name, rejects.OTHER),
-                       'field %r: missing' % key)
+    row = {}
+    for name, key, check in fields:
         try:
-            return check(raw[key], **kw)
+            row[name] = check(raw[key])
+        except KeyError:
+            if key in raw:
+                raise
+            raise _Bad(_FIELD_REASONS.get(name, rejects.OTHER),
+                       'field %r: missing' % key) from None
         except _TooLong as exc:
             raise _Bad(rejects.TOO_LONG, 'field %r: %s' % (key, exc)) \
                 from None
         except (TypeError, ValueError) as exc:
             raise _Bad(_FIELD_REASONS.get(name, rejects.OTHER),
                        'field %r: %s' % (key, exc)) from None
-
-    row = {
-        'message_id': field('message_id', _text,
-                            limit=schema.MESSAGE_ID_LENGTH),
-        'counter_name': field('counter_name', _text),
-        'resource_id': field('resource_id', _text),
-        'counter_volume': field('counter_volume', _volume),
-        'timestamp': field('timestamp', timeutil.parse_api),
-        'recorded_at': field('recorded_at', _optional,
-                             parse=timeutil.parse_api),
-        'resource_metadata': field('resource_metadata', _metadata),
-    }
-    for name in _NAME_FIELDS:
-        row[name] = field(name, _optional, parse=_text)
     if row['counter_name'] != meter:
         raise _Bad(rejects.OTHER, 'field %r: the API returned meter %r for '
-                   'a request on %r' % (api_key('counter_name'),
-                                        row['counter_name'], meter))
+                   'a request on %r' % (fields[1][1], row['counter_name'],
+                                        meter))
     return row
 
 
@@ -123,10 +112,6 @@ def _text(value, limit=schema.NAME_LENGTH):
     return value
 
 
-def _optional(value, parse):
-    return None if value is None else parse(value)
-
-
 def _volume(value):
     if value is None:
         return None
@@ -147,3 +132,40 @@ def _metadata(value):
     if not isinstance(value, dict):
         raise ValueError('expected an object, got %s' % type(value).__name__)
     return value
+
+
+def _optional_text(value):
+    return None if value is None else _text(value)
+
+
+def _optional_timestamp(value):
+    return None if value is None else _timestamp(value)
+
+
+# Polled samples share their timestamp (one per pollster per cycle):
+# each distinct text is parsed once. Only strings are remembered (the
+# others fail parse_api with its own message).
+_parse_cached = functools.lru_cache(maxsize=4096)(timeutil.parse_api)
+
+
+def _timestamp(value):
+    if value.__class__ is str:
+        return _parse_cached(value)
+    return timeutil.parse_api(value)
+
+
+# (row column, check) in the order they are checked; the first failing
+# one names the reject's reason. Then the same with the API's keys.
+_CHECKS = (
+    ('message_id', functools.partial(_text,
+                                     limit=schema.MESSAGE_ID_LENGTH)),
+    ('counter_name', _text),
+    ('resource_id', _text),
+    ('counter_volume', _volume),
+    ('timestamp', _timestamp),
+    ('recorded_at', _optional_timestamp),
+    ('resource_metadata', _metadata),
+) + tuple((name, _optional_text) for name in _NAME_FIELDS)
+_OLD_FIELDS = tuple((name, name, check) for name, check in _CHECKS)
+_FIELDS = tuple((name, _SAMPLE_KEYS.get(name, name), check)
+                for name, check in _CHECKS)

@@ -219,8 +219,8 @@ class Store(object):
         Returns how many this pair exported for the first time (see
         ``_first_exported``). The pair's checkpoint row is created with
         ``fingerprint`` when it has none yet.
-        The hourly rollup of every bucket the page changes, before and
-        after, is recomputed in the same transaction.
+        The hourly rollup follows in the same transaction
+        (``rollup.apply``).
         """
         page = rows if isinstance(rows, pages.PreparedPage) \
             else self.prepare(rows)
@@ -257,18 +257,14 @@ class Store(object):
         old timestamp) (changed)}."""
         if not page:
             return {}
-        new_sets = [s for s in page.dimension_rows
-                    if s not in self._known_sets]
+        new_sets = _unstored_sets(conn, [s for s in page.dimension_rows
+                                         if s not in self._known_sets])
         if new_sets:
-            dialects.insert_missing(conn, schema.dimensions, [
+            dialects.insert_dimensions(conn, schema.dimensions, [
                 r for s in new_sets for r in page.dimension_rows[s]])
         written = dialects.of(conn.dialect.name).write_samples(
             conn, schema.samples, page)
-        # Old buckets too: an upsert can move a sample to another hour (or
-        # meter), which must then lose it.
-        rollup.refresh(conn, rollup.buckets_of(
-            [page.buckets[i] for i in written]
-            + [old for old in written.values() if old is not None]))
+        rollup.apply(conn, page, written)
         return written
 
     def _committed(self, page):
@@ -377,7 +373,7 @@ class Store(object):
                                            row.timestamp)])
         dim_rows = [r for r in dim_rows if r['set_id'] in moves]
         if dim_rows:
-            dialects.insert_missing(conn, schema.dimensions, dim_rows)
+            dialects.insert_dimensions(conn, schema.dimensions, dim_rows)
         col = schema.samples.c
         for new_id, ids in moves.items():
             # One UPDATE per distinct set: most samples share a few sets.
@@ -421,6 +417,18 @@ def _first_exported(conn, page, written, checkpoint, meter, advance=True):
         count += sum(1 for ts, message_id in untouched
                      if stored.get(message_id) == ts)
     return count
+
+
+def _unstored_sets(conn, set_ids):
+    """Those of ``set_ids`` not stored yet: a set is written whole, in
+    one transaction, and deleted whole (``_delete_unused_sets``), so one
+    of its rows stands for all."""
+    if not set_ids:
+        return []
+    col = schema.dimensions.c.set_id
+    stored = set(conn.execute(sa.select(col).distinct().where(
+        col.in_(set_ids))).scalars())
+    return [s for s in set_ids if s not in stored]
 
 
 def _stored_timestamps(conn, ids):

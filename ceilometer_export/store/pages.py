@@ -9,12 +9,14 @@ so that it can run while the previous page is being written (see
 
 import dataclasses
 import json
+import operator
 
 from ceilometer_export import dimensions
 from ceilometer_export import rejects
 from ceilometer_export.store import dialects
 from ceilometer_export.store import duplicates
 from ceilometer_export.store import schema
+from ceilometer_export.store import writers
 
 COLUMNS = tuple(c.name for c in schema.samples.columns)
 _TIMESTAMPS = ('timestamp', 'recorded_at')
@@ -59,19 +61,23 @@ class Preparer(object):
         encode_ts = self._dialect.encode_timestamp
         tuples, dim_rows, rollup, buckets = [], {}, {}, {}
         for message_id, row in by_id.items():
-            text = json.dumps(row.get('resource_metadata') or {})
-            set_id, pairs = self._set_of(text, row.get('resource_metadata'))
+            text, set_id, pairs = self._metadata(row.get('resource_metadata'))
             if set_id is not None and set_id not in dim_rows:
                 dim_rows[set_id] = [{'set_id': set_id, 'key': k, 'value': v}
                                     for k, v in pairs]
-            values = dict(row, resource_metadata=text,
-                          dimension_set_id=set_id)
-            rollup[message_id] = tuple(values.get(c) for c in
-                                       dialects.ROLLUP_COLUMNS)
-            buckets[message_id] = (row['counter_name'], row['timestamp'])
-            for name in _TIMESTAMPS:
-                values[name] = encode_ts(values.get(name))
-            tuples.append(tuple(values.get(c) for c in COLUMNS))
+            # Every column present (a caller may leave optional ones out),
+            # then the tuples picked at C speed.
+            values = dict(_EMPTY_ROW)
+            values.update(row)
+            values['resource_metadata'] = text
+            values['dimension_set_id'] = set_id
+            rollup[message_id] = _rollup_values(values)
+            buckets[message_id] = (values['counter_name'],
+                                   values['timestamp'])
+            if encode_ts is not dialects.native:
+                for name in _TIMESTAMPS:
+                    values[name] = encode_ts(values[name])
+            tuples.append(_column_values(values))
         positions = [_position(r) for r in by_id.values()]
         ends = positions + [p for p in map(_position, rejected)
                             if None not in p]
@@ -82,14 +88,37 @@ class Preparer(object):
             payload=self._dialect.encode_page(tuples), rejected=rejected,
             last=max(ends) if ends else None)
 
-    def _set_of(self, text, metadata):
-        known = self._sets.get(text)
+    def _metadata(self, metadata):
+        """(JSON text, set id, dimension pairs) of a sample's metadata;
+        each distinct metadata is dumped, extracted and hashed once."""
+        # Keyed by its keys and values when they are hashable: far cheaper
+        # than dumping it. Only metadata whose values are all strings (as
+        # the API's flattened metadata) is remembered so: then no other
+        # value type can be equal to a key (1, 1.0 and True are equal but
+        # dump differently). Other metadata is keyed by its JSON text.
+        key = (*metadata, *metadata.values()) \
+            if isinstance(metadata, dict) else ()
+        try:
+            known = self._sets.get(key)
+        except TypeError:               # a nested value
+            known = None
+        if known is not None:
+            return known
+        text = json.dumps(metadata or {})
+        if set(map(type, metadata.values() if metadata else ())) - {str}:
+            key = text
+            known = self._sets.get(key)
         if known is None:
             if len(self._sets) >= MAX_REMEMBERED:
                 self._sets.clear()
             pairs = dimensions.extract(metadata, self._filter)
-            known = self._sets[text] = (dimensions.set_id(pairs), pairs)
+            known = self._sets[key] = (text, dimensions.set_id(pairs), pairs)
         return known
+
+
+_EMPTY_ROW = dict.fromkeys(COLUMNS)
+_column_values = operator.itemgetter(*COLUMNS)
+_rollup_values = operator.itemgetter(*writers.ROLLUP_COLUMNS)
 
 
 def dimension_sets(metadatas, dim_filter):

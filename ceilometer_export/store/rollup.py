@@ -1,15 +1,26 @@
 """The hourly rollup: ``samples_hourly`` kept equal to a GROUP BY over
 ``samples``, in the transaction that writes the samples.
 
-Buckets are (meter, hour) and are recomputed from ``samples`` (DELETE, then
-INSERT .. SELECT .. GROUP BY) instead of being adjusted by deltas: a re-read,
-an upsert that changes a volume, the metadata or the timestamp of a sample
-can then never double count or leave a stale partial, and the same code
-rebuilds everything after a migration.
+Two ways, chosen per row by what the upsert did to it (``apply``):
+
+- a row the upsert INSERTED (no stored version) only adds to its group's
+  row: count, sum, min and max merged in by the backend's "add to the
+  rollup" statement (``dialects``), whose cost does not grow with the
+  bucket (a first export in time order, the receiver's current hour);
+- a row the upsert CHANGED (volume, timestamp, meter or grouping) makes
+  its old and new (meter, hour) buckets be recomputed from ``samples``
+  (DELETE, then INSERT .. SELECT .. GROUP BY): a moved or edited sample
+  can then never double count or leave a stale partial. Inserted rows of
+  a recomputed bucket are not added again.
+
+Writers of a meter are serialized (``lock``), so a group's row cannot be
+added by two transactions at once. ``rebuild_all`` recomputes everything
+(after a migration).
 """
 
 import datetime
 import itertools
+import operator
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -17,6 +28,7 @@ from sqlalchemy.sql import expression
 
 from ceilometer_export.store import dialects
 from ceilometer_export.store import schema
+from ceilometer_export.store import writers
 
 HOUR = datetime.timedelta(hours=1)
 _S = schema.samples
@@ -103,6 +115,55 @@ def refresh(connection, buckets):
         connection.execute(sa.insert(_H).from_select(
             _TARGET, _aggregate_select(
                 _where(_S.c.counter_name, _S.c.timestamp, chunk))))
+
+
+def apply(connection, page, written) -> None:
+    """Bring the rollup up to date with a page's upsert: ``written`` is
+    the writer's {message_id: None (inserted) | (old meter, old
+    timestamp) (changed)}, ``page`` its ``pages.PreparedPage``."""
+    changed = buckets_of(
+        [page.buckets[i] for i, old in written.items() if old is not None]
+        + [old for old in written.values() if old is not None])
+    refresh(connection, changed)
+    added = _added(page, [i for i, old in written.items() if old is None],
+                   changed)
+    if added:
+        dialects.of(connection.dialect.name).add_to_rollup(connection, _H,
+                                                           added)
+
+
+# Positions in ``writers.ROLLUP_COLUMNS`` of the volume and of the group
+# columns after the meter.
+_VOLUME = writers.ROLLUP_COLUMNS.index('counter_volume')
+_GROUP_REST = operator.itemgetter(
+    *[writers.ROLLUP_COLUMNS.index(c) for c in GROUP_COLUMNS[1:]])
+
+
+def _added(page, inserted, skip):
+    """[(group columns.., hour, count, sum, min, max)] of the inserted
+    rows, one per group, leaving out the buckets in ``skip``."""
+    groups = {}
+    for message_id in inserted:
+        meter, timestamp = page.buckets[message_id]
+        hour = hour_start(timestamp)
+        if (meter, hour) in skip:
+            continue
+        values = page.rollup[message_id]
+        key = (meter,) + _GROUP_REST(values) + (hour,)
+        volume = values[_VOLUME]
+        total = groups.get(key)
+        if total is None:
+            total = groups[key] = [0, None, None, None]
+        if volume is None:
+            continue        # COUNT/SUM/MIN/MAX over a column skip NULLs
+        if total[0] == 0:
+            total[:] = [1, volume, volume, volume]
+        else:
+            total[0] += 1
+            total[1] += volume
+            total[2] = min(total[2], volume)
+            total[3] = max(total[3], volume)
+    return [key + tuple(total) for key, total in groups.items()]
 
 
 def rebuild_all(connection):
