@@ -103,6 +103,9 @@ def may_hold_invalid_text(body_text):
     """False when no string decoded from this JSON text can hold a lone
     surrogate or a NUL (neither raw nor as a \\u escape): its samples
     then need no per-string check."""
+    if body_text.isascii() and '\\u' not in body_text \
+            and '\x00' not in body_text:
+        return False        # no surrogate, no escape, no NUL: no regex scan
     return _SUSPECT.search(body_text) is not None
 
 

@@ -257,11 +257,11 @@ class Store(object):
         old timestamp) (changed)}."""
         if not page:
             return {}
-        new_sets = _unstored_sets(conn, [s for s in page.dimension_rows
+        new_sets = _unstored_sets(conn, [s for s in page.dimension_sets
                                          if s not in self._known_sets])
         if new_sets:
-            dialects.insert_dimensions(conn, schema.dimensions, [
-                r for s in new_sets for r in page.dimension_rows[s]])
+            dialects.insert_dimensions(conn, schema.dimensions, {
+                s: page.dimension_sets[s] for s in new_sets})
         written = dialects.of(conn.dialect.name).write_samples(
             conn, schema.samples, page)
         rollup.apply(conn, page, written)
@@ -270,7 +270,7 @@ class Store(object):
     def _committed(self, page):
         # Only sets whose rows are committed: a page rolled back writes
         # its sets again.
-        self._known_sets.update(page.dimension_rows)
+        self._known_sets.update(page.dimension_sets)
 
     @_database_errors
     def write_received(self, rows, rejected, run):
@@ -361,7 +361,7 @@ class Store(object):
 
     def _rebuild_batch(self, conn, rows):
         """Re-point the rows whose set changed; returns how many did."""
-        set_ids, dim_rows = pages.dimension_sets(
+        set_ids, sets = pages.dimension_sets(
             (row.resource_metadata for row in rows), self.dim_filter)
         moves = {}
         buckets = set()
@@ -371,9 +371,9 @@ class Store(object):
             moves.setdefault(new_id, []).append(row.message_id)
             buckets |= rollup.buckets_of([(row.counter_name,
                                            row.timestamp)])
-        dim_rows = [r for r in dim_rows if r['set_id'] in moves]
-        if dim_rows:
-            dialects.insert_dimensions(conn, schema.dimensions, dim_rows)
+        sets = {s: pairs for s, pairs in sets.items() if s in moves}
+        if sets:
+            dialects.insert_dimensions(conn, schema.dimensions, sets)
         col = schema.samples.c
         for new_id, ids in moves.items():
             # One UPDATE per distinct set: most samples share a few sets.

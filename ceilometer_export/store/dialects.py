@@ -117,20 +117,22 @@ def _insert_missing_mysql(table):
     return stmt.on_duplicate_key_update({first: stmt.inserted[first]})
 
 
-def _insert_text_rows(conn, table, rows):
+def _insert_sets(conn, table, sets):
     """Generic: the dialect's insert-if-missing statement, executemany."""
-    insert_missing(conn, table, rows)
+    insert_missing(conn, table, [
+        {'set_id': set_id, 'key': key, 'value': value}
+        for set_id, pairs in sets.items() for key, value in pairs])
 
 
-def _insert_text_rows_pg(conn, table, rows):
-    # One statement over text arrays: no per-row parameter processing.
-    names = [c.name for c in table.columns]
+def _insert_sets_pg(conn, table, sets):
+    # One statement over three arrays: no per-row parameter processing.
+    rows = [(set_id, key, value) for set_id, pairs in sets.items()
+            for key, value in pairs]
     quote = conn.dialect.identifier_preparer.quote
     conn.exec_driver_sql(
-        'INSERT INTO %s (%s) SELECT * FROM unnest(%s) ON CONFLICT DO NOTHING'
-        % (table.name, ', '.join(quote(n) for n in names),
-           ', '.join(['%s::text[]'] * len(names))),
-        tuple([row[n] for row in rows] for n in names))
+        'INSERT INTO %s (set_id, %s, value) SELECT * FROM unnest(%%s::text[], '
+        '%%s::text[], %%s::text[]) ON CONFLICT DO NOTHING'
+        % (table.name, quote('key')), tuple(map(list, zip(*rows))))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,9 +147,9 @@ class Dialect:
     # (conn, samples_hourly, [group tuples]): add inserted samples
     add_to_rollup: typing.Callable
     insert_missing: typing.Callable  # (table) -> INSERT .. do nothing
-    # (conn, table, [row dicts]) of a table of text columns (dimensions):
-    # insert_missing, the backend's fastest way
-    insert_text_rows: typing.Callable = _insert_text_rows
+    # (conn, dimensions, {set_id: pairs}): insert_missing of their rows,
+    # the backend's fastest way
+    insert_sets: typing.Callable = _insert_sets
 
 
 _MYSQL = Dialect(
@@ -165,7 +167,7 @@ DIALECTS = {
         encode_page=writers.copy_text, write_samples=writers.write_pg,
         add_to_rollup=writers.add_rollup_pg,
         insert_missing=_insert_missing_on_conflict(postgresql),
-        insert_text_rows=_insert_text_rows_pg),
+        insert_sets=_insert_sets_pg),
     'sqlite': Dialect(
         driver='sqlite', url_query={}, lock=_lock_sqlite, hour=_hour_sqlite,
         encode_timestamp=_sqlite_timestamp, encode_page=list,
@@ -190,9 +192,10 @@ def insert_missing(conn, table, rows) -> None:
         conn.execute(stmt, rows[start:start + writers.ROWS_PER_CALL]).close()
 
 
-def insert_dimensions(conn, table, rows) -> None:
-    """``insert_missing`` of rows of text columns (dimension rows)."""
-    of(conn.dialect.name).insert_text_rows(conn, table, rows)
+def insert_dimensions(conn, table, sets) -> None:
+    """The ``dimensions`` rows of {set_id: ((key, value), ..)}, each
+    inserted unless stored."""
+    of(conn.dialect.name).insert_sets(conn, table, sets)
 
 
 # The single worker's lock (no [coordination]; see store/worker_lock.py) ---

@@ -32,7 +32,7 @@ class PreparedPage:
     positions: list          # (timestamp, message_id) per sample
     buckets: dict            # message_id -> (counter_name, timestamp)
     rollup: dict             # message_id -> the rollup columns' values
-    dimension_rows: dict     # set_id -> [dimensions rows]
+    dimension_sets: dict     # set_id -> ((key, value), ...)
     payload: object          # what the dialect's writer sends
     rejected: list           # reject rows (``rejects.reject_row``)
     last: object             # the page's last position, rejects included
@@ -59,12 +59,11 @@ class Preparer(object):
         by_id = {row['message_id']: row
                  for row in duplicates.latest_versions(rows)}
         encode_ts = self._dialect.encode_timestamp
-        tuples, dim_rows, rollup, buckets = [], {}, {}, {}
+        tuples, dim_sets, rollup, buckets = [], {}, {}, {}
         for message_id, row in by_id.items():
             text, set_id, pairs = self._metadata(row.get('resource_metadata'))
-            if set_id is not None and set_id not in dim_rows:
-                dim_rows[set_id] = [{'set_id': set_id, 'key': k, 'value': v}
-                                    for k, v in pairs]
+            if set_id is not None:
+                dim_sets[set_id] = pairs
             # Every column present (a caller may leave optional ones out),
             # then the tuples picked at C speed.
             values = dict(_EMPTY_ROW)
@@ -84,7 +83,7 @@ class Preparer(object):
         return PreparedPage(
             ids=list(by_id), meters=frozenset(b[0] for b in buckets.values()),
             positions=positions, buckets=buckets, rollup=rollup,
-            dimension_rows=dim_rows,
+            dimension_sets=dim_sets,
             payload=self._dialect.encode_page(tuples), rejected=rejected,
             last=max(ends) if ends else None)
 
@@ -122,8 +121,8 @@ _rollup_values = operator.itemgetter(*writers.ROLLUP_COLUMNS)
 
 
 def dimension_sets(metadatas, dim_filter):
-    """The set id of each metadata, and the ``dimensions`` rows of those
-    sets; each distinct set is hashed once."""
+    """The set id of each metadata, and {set id: pairs} of those sets;
+    each distinct set is hashed once."""
     sets = {}
     set_ids = []
     for metadata in metadatas:
@@ -131,9 +130,8 @@ def dimension_sets(metadatas, dim_filter):
         if pairs not in sets:
             sets[pairs] = dimensions.set_id(pairs)
         set_ids.append(sets[pairs])
-    dim_rows = [{'set_id': set_id, 'key': key, 'value': value}
-                for pairs, set_id in sets.items() for key, value in pairs]
-    return set_ids, dim_rows
+    return set_ids, {set_id: pairs for pairs, set_id in sets.items()
+                     if set_id is not None}
 
 
 def _split_rejects(rows):
