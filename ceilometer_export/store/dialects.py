@@ -156,7 +156,8 @@ _MYSQL = Dialect(
     driver='mysql+pymysql', url_query={'charset': 'utf8mb4'},
     lock=_lock_mysql, hour=_hour_mysql, encode_timestamp=native,
     encode_page=list,
-    write_samples=writers.executemany_writer(writers.on_duplicate),
+    write_samples=writers.executemany_writer(writers.on_duplicate,
+                                             writers.mysql_rows),
     add_to_rollup=writers.mysql_rollup_adder(native),
     insert_missing=_insert_missing_mysql)
 

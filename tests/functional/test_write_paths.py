@@ -1,7 +1,10 @@
-"""PostgreSQL writes a first export with COPY straight into ``samples``; a
+"""The backends' page writers (``store/writers.py``).
+
+PostgreSQL writes a first export with COPY straight into ``samples``; a
 row of one of its ids that another meter's writer commits meanwhile (the
 meters' locks do not cover it) must send the page down the upsert path,
-with the version rules and the rollup intact."""
+with the version rules and the rollup intact. Every writer stores the
+metadata text exactly, whatever it holds."""
 
 import datetime
 import threading
@@ -69,4 +72,32 @@ def test_copy_falls_back_to_the_upsert_on_an_id_committed_meanwhile(
             stored.values())
     finally:
         other.dispose()
+        store.close()
+
+
+def test_metadata_text_with_every_escape_is_stored_exactly(db_url):
+    """Each backend's writer encodes the metadata JSON its own way (COPY
+    text escapes, pre-escaped literals for PyMySQL): quotes, backslashes,
+    tabs, newlines and non-ASCII come back as they were, on the first
+    write (PostgreSQL: COPY) and on the upsert of a changed version."""
+    store = Store(db_url)
+    store.upgrade()
+    odd = {'q': 'it\'s "quoted"', 'b': 'back\\slash \\N \\t', 'w': 'tab\t'
+           'nl\nret\r', 'u': '\u00e9t\u00e9 \u2603', 'e': ''}
+    try:
+        first = [_row('x%d' % i, 'cpu', T0 + datetime.timedelta(minutes=i),
+                      1.0) for i in range(3)]
+        first[1]['resource_metadata'] = dict(odd)
+        store.write_page('test', 'cpu', first, fingerprint='f')
+        again = [dict(r, resource_metadata=dict(odd, n=r['message_id']),
+                      timestamp=r['timestamp'] + datetime.timedelta(
+                          seconds=1)) for r in first]
+        stored = {r['message_id']: r for r in test_rollup._stored(store)}
+        assert stored['x1']['resource_metadata'] == odd
+        store.write_page('test', 'cpu', again, fingerprint='f')
+        stored = {r['message_id']: r for r in test_rollup._stored(store)}
+        for row in again:
+            assert stored[row['message_id']]['resource_metadata'] == \
+                row['resource_metadata']
+    finally:
         store.close()
