@@ -15,6 +15,7 @@ from ceilometer_export import dimensions
 from ceilometer_export import rejects
 from ceilometer_export.store import dialects
 from ceilometer_export.store import duplicates
+from ceilometer_export.store import rollup as rollup_mod
 from ceilometer_export.store import schema
 from ceilometer_export.store import writers
 
@@ -32,6 +33,7 @@ class PreparedPage:
     positions: list          # (timestamp, message_id) per sample
     buckets: dict            # message_id -> (counter_name, timestamp)
     rollup: dict             # message_id -> the rollup columns' values
+    groups: list             # rollup.groups_of every sample (all new)
     dimension_sets: dict     # set_id -> ((key, value), ...)
     payload: object          # what the dialect's writer sends
     rejected: list           # reject rows (``rejects.reject_row``)
@@ -83,6 +85,7 @@ class Preparer(object):
         return PreparedPage(
             ids=list(by_id), meters=frozenset(b[0] for b in buckets.values()),
             positions=positions, buckets=buckets, rollup=rollup,
+            groups=rollup_mod.groups_of(buckets, rollup, by_id),
             dimension_sets=dim_sets,
             payload=self._dialect.encode_page(tuples), rejected=rejected,
             last=max(ends) if ends else None)

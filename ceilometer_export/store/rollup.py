@@ -125,8 +125,11 @@ def apply(connection, page, written) -> None:
         [page.buckets[i] for i, old in written.items() if old is not None]
         + [old for old in written.values() if old is not None])
     refresh(connection, changed)
-    added = _added(page, [i for i, old in written.items() if old is None],
-                   changed)
+    inserted = [i for i, old in written.items() if old is None]
+    if not changed and len(inserted) == len(page):
+        added = page.groups     # all new: as prepared, off the write path
+    else:
+        added = groups_of(page.buckets, page.rollup, inserted, changed)
     if added:
         dialects.of(connection.dialect.name).add_to_rollup(connection, _H,
                                                            added)
@@ -139,16 +142,17 @@ _GROUP_REST = operator.itemgetter(
     *[writers.ROLLUP_COLUMNS.index(c) for c in GROUP_COLUMNS[1:]])
 
 
-def _added(page, inserted, skip):
-    """[(group columns.., hour, count, sum, min, max)] of the inserted
-    rows, one per group, leaving out the buckets in ``skip``."""
+def groups_of(buckets, rollups, ids, skip=frozenset()) -> list:
+    """[(group columns.., hour, count, sum, min, max)] of these samples
+    (``buckets``/``rollups``: a page's by message id), one per group,
+    leaving out the (meter, hour) buckets in ``skip``."""
     groups = {}
-    for message_id in inserted:
-        meter, timestamp = page.buckets[message_id]
+    for message_id in ids:
+        meter, timestamp = buckets[message_id]
         hour = hour_start(timestamp)
         if (meter, hour) in skip:
             continue
-        values = page.rollup[message_id]
+        values = rollups[message_id]
         key = (meter,) + _GROUP_REST(values) + (hour,)
         volume = values[_VOLUME]
         total = groups.get(key)

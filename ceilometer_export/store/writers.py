@@ -18,7 +18,7 @@ ROLLUP_COLUMNS = ('counter_name', 'timestamp', 'counter_volume',
                   'resource_id', 'project_id', 'user_id', 'source',
                   'dimension_set_id')
 # A samples_hourly row: its group columns, then its hour and aggregates
-# (the order of ``rollup._added``'s tuples).
+# (the order of ``rollup.groups_of``'s tuples).
 HOURLY_KEY = ('counter_name', 'resource_id', 'project_id', 'user_id',
               'source', 'dimension_set_id', 'hour')
 HOURLY_VALUES = ('count', 'sum', 'min', 'max')
@@ -142,7 +142,7 @@ _PG_TYPES = ('text',) * 6 + ('timestamp', 'bigint') + ('float8',) * 3
 
 def add_rollup_pg(conn, table, groups):
     """One statement: the groups' rows that exist are updated, the others
-    inserted (``rollup._added`` tuples, one per group)."""
+    inserted (``rollup.groups_of`` tuples, one per group)."""
     q = conn.dialect.identifier_preparer.quote_identifier
     cols = HOURLY_KEY + HOURLY_VALUES
     match = ' AND '.join(
