@@ -132,7 +132,7 @@ def _insert_sets_pg(conn, table, sets):
     conn.exec_driver_sql(
         'INSERT INTO %s (set_id, %s, value) SELECT * FROM unnest(%%s::text[], '
         '%%s::text[], %%s::text[]) ON CONFLICT DO NOTHING'
-        % (table.name, quote('key')), tuple(map(list, zip(*rows))))
+        % (table.name, quote('key')), tuple(map(writers.pg_array, zip(*rows))))
 
 
 @dataclasses.dataclass(frozen=True)
