@@ -148,27 +148,37 @@ _PG_TYPES = ('text',) * 6 + ('timestamp', 'bigint') + ('float8',) * 3
 
 def add_rollup_pg(conn, table, groups):
     """One statement: the groups' rows that exist are updated, the others
-    inserted (``rollup.groups_of`` tuples, one per group)."""
+    inserted (``rollup.groups_of`` tuples, one per group).
+
+    The stored rows of the groups' (meter, hour) buckets are read once
+    per bucket along the (counter_name, hour) index, then matched to the
+    groups by a hash join: probing the index once per group would visit
+    every resource's row of the bucket for each group."""
     q = conn.dialect.identifier_preparer.quote_identifier
     cols = HOURLY_KEY + HOURLY_VALUES
     match = ' AND '.join(
-        'h.{0} {1} d.{0}'.format(q(c), 'IS NOT DISTINCT FROM'
+        'b.{0} {1} d.{0}'.format(q(c), 'IS NOT DISTINCT FROM'
                                  if c in _NULLABLE else '=')
         for c in HOURLY_KEY)
     sets = ', '.join(
-        '{0} = {1}'.format(q(c), _merged('h.' + q(c), 'd.' + q(c), c, 'LEAST',
+        '{0} = {1}'.format(q(c), _merged('h.' + q(c), 'm.' + q(c), c, 'LEAST',
                                          'GREATEST'))
         for c in HOURLY_VALUES)
     conn.exec_driver_sql(
         'WITH d AS (SELECT * FROM unnest({arrays}) WITH ORDINALITY '
         'AS u ({names}, n)), '
-        'up AS (UPDATE {table} h SET {sets} FROM d WHERE {match} '
-        'RETURNING d.n) '
+        'b AS MATERIALIZED (SELECT h.* FROM {table} h JOIN (SELECT DISTINCT '
+        '{meter}, {hour} FROM d) k ON h.{meter} = k.{meter} '
+        'AND h.{hour} = k.{hour}), '
+        'm AS (SELECT b.id, d.* FROM d JOIN b ON {match}), '
+        'up AS (UPDATE {table} h SET {sets} FROM m WHERE h.id = m.id '
+        'RETURNING m.n) '
         'INSERT INTO {table} ({names}) SELECT {names} FROM d '
         'WHERE d.n NOT IN (SELECT n FROM up)'.format(
             arrays=', '.join('%%s::%s[]' % t for t in _PG_TYPES),
             names=', '.join(q(c) for c in cols), table=q(table.name),
-            sets=sets, match=match),
+            meter=q('counter_name'), hour=q('hour'), sets=sets,
+            match=match),
         tuple(map(pg_array, zip(*groups))))
 
 
