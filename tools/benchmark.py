@@ -228,6 +228,48 @@ def export_round(args, credentials, workdir):
         drop()
 
 
+def export_only(args):
+    """One export alone (no references, no re-run): for large N, whose
+    references take long; its rate, peak RSS and stages."""
+    with tempfile.TemporaryDirectory() as workdir, \
+            simulator(args) as (credentials, _, _):
+        db, drop = fresh_database(args.url, workdir)
+        try:
+            conf = os.path.join(workdir, 'bench.conf')
+            with open(conf, 'w') as f:
+                f.write(CONF.format(credentials=credentials, db=db,
+                                    page_size=args.page_size))
+            dbsync(conf)
+            seconds, rss, stages = run_export(conf, [], workdir)
+            engine = sa.create_engine(db)
+            with engine.connect() as conn:
+                total = conn.execute(sa.text(
+                    'SELECT count(*) FROM samples')).scalar()
+            engine.dispose()
+        finally:
+            drop()
+    return {'backend': sa.engine.make_url(args.url).get_backend_name(),
+            'samples': total, 'page_size': args.page_size,
+            'cloud': '200-instances' if args.cloud else 'default',
+            'export_seconds': round(seconds, 2),
+            'samples_per_s': round(total / seconds),
+            'peak_rss_mib': round(rss / 1024, 1),
+            'export_stages_s': {s: round(v['seconds'], 2)
+                                for s, v in stages['stages'].items()},
+            'export_elapsed_s': round(stages['elapsed'], 2)}
+
+
+def print_export_only(report):
+    print('%(samples)d samples (%(cloud)s cloud), %(backend)s, page '
+          '%(page_size)d, export only: %(samples_per_s)d samples/s in '
+          '%(export_seconds).2f s, exporter peak RSS (VmHWM) '
+          '%(peak_rss_mib).1f MiB' % report)
+    print('  exporter time per stage (s; two threads, elapsed %.2f):'
+          % report['export_elapsed_s'])
+    print('   ', '  '.join('%s %.2f' % kv
+                           for kv in report['export_stages_s'].items()))
+
+
 def timed_load(load, args, files, workdir):
     db, drop = fresh_database(args.url, workdir)
     try:
@@ -322,13 +364,21 @@ def main():
     parser.add_argument('--cloud', action='store_true',
                         help='a 200-instance cloud (500+ distinct dimension '
                              'sets) instead of the default 8 instances')
+    parser.add_argument('--export-only', action='store_true',
+                        help='only one export (rate, peak RSS, stages), '
+                             'no references: for large --samples')
     parser.add_argument('--json', action='store_true')
     args = parser.parse_args()
-    report = summary(args, *measure(args))
+    if args.export_only:
+        report = export_only(args)
+        show = print_export_only
+    else:
+        report = summary(args, *measure(args))
+        show = print_table
     if args.json:
         print(json.dumps(report, indent=1))
     else:
-        print_table(report)
+        show(report)
 
 
 if __name__ == '__main__':
