@@ -14,6 +14,8 @@ import threading
 
 from oslo_utils import timeutils
 
+from ceilometer_export import service
+
 DEFAULT_START = '2024-01-01T00:00:00'
 
 
@@ -190,6 +192,8 @@ def serve_parser(prog='ceilometer-export-simulator'):
         'generated cloud.\n\nSubcommands: serve (the default, options '
         'below) and append (see the end).',
         epilog='The append subcommand:\n\n' + append_parser().format_help())
+    parser.add_argument('--version', action='version',
+                        version=service.version())
     group = parser.add_argument_group('listening')
     group.add_argument('--host', default='127.0.0.1',
                        help='address to bind (default: %(default)s)')

@@ -12,7 +12,8 @@ from tests.functional import harness
 
 SCRIPTS = ('ceilometer-export', 'ceilometer-export-dbsync',
            'ceilometer-export-status', 'ceilometer-export-stats',
-           'ceilometer-export-receiver', 'ceilometer-export-verify')
+           'ceilometer-export-receiver', 'ceilometer-export-verify',
+           'ceilometer-export-simulator')
 
 
 @pytest.fixture(scope='module')
