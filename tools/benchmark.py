@@ -212,7 +212,10 @@ def peak_rss_kib(pid):
     return 0
 
 
-def export_round(args, credentials, workdir):
+@contextlib.contextmanager
+def exporter_database(args, credentials, workdir):
+    """A fresh database with the current schema and the exporter's config
+    file naming it: yields (config path, database URL), then drops it."""
     db, drop = fresh_database(args.url, workdir)
     try:
         conf = os.path.join(workdir, 'bench.conf')
@@ -220,12 +223,17 @@ def export_round(args, credentials, workdir):
             f.write(CONF.format(credentials=credentials, db=db,
                                 page_size=args.page_size))
         dbsync(conf)
+        yield conf, db
+    finally:
+        drop()
+
+
+def export_round(args, credentials, workdir):
+    with exporter_database(args, credentials, workdir) as (conf, _):
         first = run_export(conf, [], workdir)
         again = run_export(conf, ['--since', '2000-01-01T00:00:00'],
                            workdir)
         return first, again
-    finally:
-        drop()
 
 
 def export_only(args):
@@ -233,21 +241,13 @@ def export_only(args):
     references take long; its rate, peak RSS and stages."""
     with tempfile.TemporaryDirectory() as workdir, \
             simulator(args) as (credentials, _, _):
-        db, drop = fresh_database(args.url, workdir)
-        try:
-            conf = os.path.join(workdir, 'bench.conf')
-            with open(conf, 'w') as f:
-                f.write(CONF.format(credentials=credentials, db=db,
-                                    page_size=args.page_size))
-            dbsync(conf)
+        with exporter_database(args, credentials, workdir) as (conf, db):
             seconds, rss, stages = run_export(conf, [], workdir)
             engine = sa.create_engine(db)
             with engine.connect() as conn:
                 total = conn.execute(sa.text(
                     'SELECT count(*) FROM samples')).scalar()
             engine.dispose()
-        finally:
-            drop()
     return {'backend': sa.engine.make_url(args.url).get_backend_name(),
             'samples': total, 'page_size': args.page_size,
             'cloud': '200-instances' if args.cloud else 'default',
