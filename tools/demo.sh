@@ -49,6 +49,8 @@ query =
 meters = *
 CONF
 } > demo/ceilometer-export.conf
+# It holds a password: readable by its owner only, as the exporter asks.
+chmod 600 demo/ceilometer-export.conf
 echo "== configuration: demo/ceilometer-export.conf"
 
 echo "== ceilometer-export-dbsync"
